@@ -1,0 +1,82 @@
+"""The ``kapflow`` command: serve, demo, audit verify, and Django's commands under ``manage``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapflow.settings")
+    from kapflow.env import ConfigurationError
+
+    try:
+        import django
+
+        django.setup()
+    except ConfigurationError as exc:
+        sys.stderr.write(f"kapflow: configuration error: {exc}\n")
+        raise SystemExit(2) from None
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+    from gunicorn.app.base import BaseApplication
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if settings.PRODUCTION:
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+    from kapflow.wsgi import application
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 60)
+
+        def load(self) -> Any:
+            return application
+
+    sys.stdout.write(f"kapflow is serving on http://{host}:{port}/ (Ctrl+C stops it)\n")
+    sys.stdout.flush()
+    Server().run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="kapflow", description="Run and look after a kapflow clinic.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="migrate the database, then serve kapflow")
+    serve_parser.add_argument("--host", default=os.environ.get("KAPFLOW_HOST", "127.0.0.1"))
+    serve_parser.add_argument("--port", type=int, default=int(os.environ.get("KAPFLOW_PORT", "8000")))
+    serve_parser.add_argument("--workers", type=int, default=int(os.environ.get("KAPFLOW_WORKERS", "2")))
+    commands.add_parser("demo", help="create or refresh the demo clinic (refused in production)")
+    audit_parser = commands.add_parser("audit", help="the access log")
+    audit_parser.add_argument("audit_command", choices=["verify"])
+    commands.add_parser("manage", help="run a Django management command", add_help=False)
+
+    if argv[:1] == ["manage"]:
+        _setup()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["kapflow manage", *argv[1:]])
+        return
+    args = parser.parse_args(argv)
+    _setup()
+    from django.core.management import call_command
+
+    if args.command == "serve":
+        serve(args.host, args.port, args.workers)
+    elif args.command == "demo":
+        call_command("demo")
+    elif args.command == "audit":
+        call_command("audit_verify")
+
+
+if __name__ == "__main__":
+    main()

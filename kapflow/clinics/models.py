@@ -1,0 +1,96 @@
+"""A clinic, where it works (locations) and the rooms it treats people in."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("%(value)s is not a time zone name; use one like Europe/London or America/Denver."),
+            params={"value": value},
+        )
+
+
+class Clinic(models.Model):
+    slug = models.SlugField(max_length=60, unique=True, help_text=_("Short name used in addresses."))
+    name = models.CharField(_("name"), max_length=200)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="America/New_York", validators=[validate_time_zone]
+    )
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    crisis_line_text = models.TextField(
+        _("crisis line text"),
+        default=_("In an emergency call 911. For a mental health crisis call or text 988."),
+        help_text=_("Shown to patients and visitors on every page."),
+    )
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        _("idle timeout (minutes)"),
+        default=15,
+        validators=[MinValueValidator(2), MaxValueValidator(240)],
+        help_text=_("Staff are signed out after this long without activity."),
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_record_number = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords(excluded_fields=["next_record_number"])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Location(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="locations")
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("address"), blank=True)
+    is_active = models.BooleanField(_("in use"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="location_name_unique_in_clinic")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoomKind(models.TextChoices):
+    TREATMENT = "treatment", _("treatment (dosing) room")
+    CONSULTATION = "consultation", _("consultation room")
+    OTHER = "other", _("other")
+
+
+class Room(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="rooms")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, choices=RoomKind.choices, default=RoomKind.TREATMENT)
+    is_active = models.BooleanField(_("in use"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["location__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["location", "name"], name="room_name_unique_in_location")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.location.name})"

@@ -1,0 +1,147 @@
+"""The Django side of authorization: the clinic a request works in, and checked access.
+
+``staff_view`` resolves the clinic in the URL to the user's membership there (404 when the
+clinic is unknown to them), activates the clinic's time zone, and applies a clinic-wide
+permission. ``require`` checks an action on a patient through ``permissions.decide`` and
+writes a denied entry to the access log before refusing.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django.utils import timezone
+from django_htmx.middleware import HtmxDetails
+
+from kapflow.core import audit
+from kapflow.core.models import AuditAction, AuditOutcome, DataCategory
+from kapflow.core.permissions import Action, Actor, PatientFacts, decide
+from kapflow.core.roles import Role
+
+if TYPE_CHECKING:
+    from kapflow.accounts.models import Membership, User
+    from kapflow.clinics.models import Clinic
+    from kapflow.patients.models import Patient
+
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
+
+ACTION_CATEGORY: dict[Action, DataCategory] = {
+    Action.PATIENT_SEARCH: DataCategory.DEMOGRAPHICS,
+    Action.PATIENT_CREATE: DataCategory.DEMOGRAPHICS,
+    Action.STAFF_MANAGE: DataCategory.STAFF,
+    Action.CLINIC_CONFIGURE: DataCategory.CLINIC,
+    Action.AUDIT_VIEW: DataCategory.AUDIT,
+    Action.DEMOGRAPHICS_VIEW: DataCategory.DEMOGRAPHICS,
+    Action.DEMOGRAPHICS_EDIT: DataCategory.DEMOGRAPHICS,
+    Action.CARE_TEAM_MANAGE: DataCategory.CARE_TEAM,
+    Action.CLINICAL_VIEW: DataCategory.CLINICAL,
+    Action.CLINICAL_EDIT: DataCategory.CLINICAL,
+}
+WRITE_ACTIONS = frozenset(
+    {
+        Action.PATIENT_CREATE,
+        Action.STAFF_MANAGE,
+        Action.CLINIC_CONFIGURE,
+        Action.DEMOGRAPHICS_EDIT,
+        Action.CARE_TEAM_MANAGE,
+        Action.CLINICAL_EDIT,
+    }
+)
+
+
+class StaffRequest(HttpRequest):
+    """What a request inside a clinic carries (set by ``staff_view``)."""
+
+    user: User
+    clinic: Clinic
+    membership: Membership
+    actor: Actor
+    htmx: HtmxDetails
+
+
+def actor_for(membership: Membership) -> Actor:
+    return Actor(user_id=membership.user_id, clinic_id=membership.clinic_id, role=Role(membership.role))
+
+
+def patient_facts(patient: Patient) -> PatientFacts:
+    team = patient.care_team.filter(removed_at__isnull=True).values_list("user_id", flat=True)
+    return PatientFacts(clinic_id=patient.clinic_id, care_team_user_ids=frozenset(team))
+
+
+def membership_for(user: User, clinic_slug: str) -> Membership:
+    from kapflow.accounts.models import Membership
+
+    membership = (
+        Membership.objects.select_related("clinic", "user")
+        .filter(user=user, clinic__slug=clinic_slug, is_active=True, clinic__is_active=True)
+        .first()
+    )
+    if membership is None:
+        raise Http404("No clinic by that name among yours.")
+    return membership
+
+
+def deny(
+    membership: Membership,
+    action: Action,
+    reason: str,
+    patient: Patient | None = None,
+    *,
+    hide: bool = False,
+) -> None:
+    """Record the refusal in the access log, then refuse (404 when the record must stay hidden)."""
+    audit.record(
+        user=membership.user,
+        clinic=membership.clinic,
+        patient=patient,
+        action=AuditAction.UPDATE if action in WRITE_ACTIONS else AuditAction.VIEW,
+        category=ACTION_CATEGORY[action],
+        outcome=AuditOutcome.DENIED,
+        detail=f"{action}: {reason}",
+    )
+    if hide:
+        raise Http404("No such record.")
+    raise PermissionDenied(reason)
+
+
+def allowed(membership: Membership, action: Action, patient: Patient | None = None) -> bool:
+    """Ask without recording anything (for showing or hiding links)."""
+    facts = patient_facts(patient) if patient is not None else None
+    return decide(actor_for(membership), action, facts).allowed
+
+
+def require(membership: Membership, action: Action, patient: Patient | None = None) -> None:
+    """Refuse (and log the refusal) unless the member may take ``action``."""
+    facts = patient_facts(patient) if patient is not None else None
+    decision = decide(actor_for(membership), action, facts)
+    if not decision.allowed:
+        deny(membership, action, decision.reason, patient, hide=decision.hide)
+
+
+def staff_view(action: Action | None = None) -> Callable[[ViewFunc], ViewFunc]:
+    """Decorate a view under ``/c/<clinic>/``: resolve membership, time zone, permission."""
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, clinic: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = membership_for(cast("User", request.user), clinic)
+            staff = cast(StaffRequest, request)
+            staff.clinic = membership.clinic
+            staff.membership = membership
+            staff.actor = actor_for(membership)
+            request.session["kapflow_clinic"] = membership.clinic.slug
+            with timezone.override(membership.clinic.tzinfo):
+                if action is not None:
+                    require(membership, action)
+                return view(staff, *args, **kwargs)
+
+        return cast(ViewFunc, wrapped)
+
+    return decorator

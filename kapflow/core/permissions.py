@@ -1,0 +1,103 @@
+"""Who may do what: the one place that answers "may this user do this action on this record".
+
+Pure: no Django imports. Callers describe the actor (role, clinic, user) and, for actions
+on a patient, the patient's clinic and current care team; ``decide`` answers with a reason.
+Views, services and (later) the API all ask here, so no path has a rule of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kapflow.core.roles import CLINICAL_ROLES, Role
+
+
+class Action(StrEnum):
+    # Clinic-wide actions
+    PATIENT_SEARCH = "patient.search"
+    PATIENT_CREATE = "patient.create"
+    STAFF_MANAGE = "staff.manage"
+    CLINIC_CONFIGURE = "clinic.configure"
+    AUDIT_VIEW = "audit.view"
+    # Actions on one patient
+    DEMOGRAPHICS_VIEW = "demographics.view"
+    DEMOGRAPHICS_EDIT = "demographics.edit"
+    CARE_TEAM_MANAGE = "care_team.manage"
+    CLINICAL_VIEW = "clinical.view"
+    CLINICAL_EDIT = "clinical.edit"
+
+
+ALL_STAFF = frozenset(Role)
+ADMIN_AND_DESK = frozenset({Role.CLINIC_ADMIN, Role.FRONT_DESK})
+
+# Which roles may take each action at all, before any care-team condition.
+ROLE_GRANTS: dict[Action, frozenset[Role]] = {
+    Action.PATIENT_SEARCH: ALL_STAFF,
+    Action.PATIENT_CREATE: ADMIN_AND_DESK,
+    Action.STAFF_MANAGE: frozenset({Role.CLINIC_ADMIN}),
+    Action.CLINIC_CONFIGURE: frozenset({Role.CLINIC_ADMIN}),
+    Action.AUDIT_VIEW: frozenset({Role.CLINIC_ADMIN}),
+    Action.DEMOGRAPHICS_VIEW: ALL_STAFF,
+    Action.DEMOGRAPHICS_EDIT: ALL_STAFF,
+    Action.CARE_TEAM_MANAGE: ADMIN_AND_DESK,
+    Action.CLINICAL_VIEW: CLINICAL_ROLES,
+    Action.CLINICAL_EDIT: CLINICAL_ROLES,
+}
+
+# Actions a clinician may take on a patient only while on that patient's care team.
+CARE_TEAM_ONLY: frozenset[Action] = frozenset(
+    {Action.CLINICAL_VIEW, Action.CLINICAL_EDIT, Action.DEMOGRAPHICS_EDIT}
+)
+PATIENT_ACTIONS: frozenset[Action] = frozenset(
+    {
+        Action.DEMOGRAPHICS_VIEW,
+        Action.DEMOGRAPHICS_EDIT,
+        Action.CARE_TEAM_MANAGE,
+        Action.CLINICAL_VIEW,
+        Action.CLINICAL_EDIT,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    clinic_id: int
+    role: Role
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    clinic_id: int
+    care_team_user_ids: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    # True when the actor must not even learn that the record exists (answer 404, not 403).
+    hide: bool = False
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def decide(actor: Actor, action: Action, patient: PatientFacts | None = None) -> Decision:
+    """May ``actor`` take ``action`` (on ``patient``, for patient actions)?"""
+    if action in PATIENT_ACTIONS:
+        if patient is None:
+            raise ValueError(f"{action} is an action on a patient; pass the patient's facts.")
+        if patient.clinic_id != actor.clinic_id:
+            return Decision(False, "The patient belongs to another clinic.", hide=True)
+    if actor.role not in ROLE_GRANTS[action]:
+        return Decision(False, f"The {actor.role} role may not take the action {action}.")
+    if (
+        patient is not None
+        and action in CARE_TEAM_ONLY
+        and actor.role in CLINICAL_ROLES
+        and actor.user_id not in patient.care_team_user_ids
+    ):
+        return Decision(False, "Only clinicians on the patient's care team may do this.")
+    return Decision(True, "allowed")

@@ -1,0 +1,272 @@
+"""kapflow settings, read from the environment (see README, "Configuration")."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+import django_stubs_ext
+from csp.constants import NONCE, SELF
+from django.utils.translation import gettext_lazy as _
+
+from kapflow.env import (
+    ConfigurationError,
+    envbool,
+    envint,
+    envlist,
+    envsecret,
+    envstr,
+)
+
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent
+
+KAPFLOW_ENV = envstr("KAPFLOW_ENV", "development").strip().lower()
+if KAPFLOW_ENV not in {"development", "production"}:
+    raise ConfigurationError(f"KAPFLOW_ENV must be 'development' or 'production'; got {KAPFLOW_ENV!r}")
+PRODUCTION = KAPFLOW_ENV == "production"
+
+DATA_DIR = Path(envstr("KAPFLOW_DATA_DIR", "var")).resolve()
+
+DEBUG = envbool("KAPFLOW_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ConfigurationError("KAPFLOW_DEBUG cannot be on when KAPFLOW_ENV=production.")
+
+
+def _secret_key() -> str:
+    key = envsecret("KAPFLOW_SECRET_KEY")
+    if key:
+        if PRODUCTION and len(key) < 50:
+            raise ConfigurationError("KAPFLOW_SECRET_KEY must be at least 50 characters long.")
+        return key
+    if PRODUCTION:
+        raise ConfigurationError(
+            "KAPFLOW_ENV=production needs a secret key: set KAPFLOW_SECRET_KEY or "
+            "KAPFLOW_SECRET_KEY_FILE (at least 50 random characters)."
+        )
+    # Development: one key per data directory, kept so sessions survive a restart.
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key, encoding="utf-8")
+    key_file.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = envlist(
+    "KAPFLOW_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ConfigurationError(
+        "KAPFLOW_ENV=production needs KAPFLOW_ALLOWED_HOSTS (comma-separated host names)."
+    )
+CSRF_TRUSTED_ORIGINS = envlist("KAPFLOW_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "simple_history",
+    "kapflow.core",
+    "kapflow.accounts",
+    "kapflow.clinics",
+    "kapflow.patients",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "kapflow.accounts.middleware.SessionPolicyMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "kapflow.core.middleware.ApplicationErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "kapflow.urls"
+WSGI_APPLICATION = "kapflow.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "kapflow.core.context_processors.kapflow",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = envstr("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "kapflow.sqlite3"),
+            "OPTIONS": {
+                # Writers take the lock when the transaction starts, so two writers queue on
+                # the busy timeout instead of failing half-way with "database is locked".
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Authentication -------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+KAPFLOW_REQUIRE_2FA = envbool("KAPFLOW_REQUIRE_2FA", PRODUCTION)
+KAPFLOW_SESSION_ABSOLUTE_HOURS = envint("KAPFLOW_SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+KAPFLOW_DEFAULT_IDLE_MINUTES = 15
+OTP_TOTP_ISSUER = "kapflow"
+
+AXES_FAILURE_LIMIT = envint("KAPFLOW_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = 0.25  # hours: a locked account opens again after 15 minutes
+# Lock the account, not the address: a clinic's staff often share one public IP address, and
+# one person's typos must not lock everyone out. axes.W006 warns about exactly this choice.
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "kapflow.accounts.views.locked_out"
+AXES_VERBOSE = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = KAPFLOW_SESSION_ABSOLUTE_HOURS * 3600
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "kapflow.core.views.csrf_failure"
+
+# --- Security headers -----------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = envbool("KAPFLOW_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = envint("KAPFLOW_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "form-action": [SELF],
+        "frame-ancestors": ["'none'"],
+        "base-uri": [SELF],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- Internationalisation and time ----------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# --- Static files ---------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- Email ----------------------------------------------------------------------------------
+EMAIL_HOST = envstr("KAPFLOW_EMAIL_HOST")
+DEFAULT_FROM_EMAIL = envstr("KAPFLOW_EMAIL_FROM", "kapflow <no-reply@kapflow.invalid>")
+if EMAIL_HOST or PRODUCTION:
+    # Production without KAPFLOW_EMAIL_HOST hands mail to the local MTA on port 25.
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = EMAIL_HOST or "localhost"
+    EMAIL_PORT = envint("KAPFLOW_EMAIL_PORT", 25, minimum=1)
+    EMAIL_HOST_USER = envstr("KAPFLOW_EMAIL_USER")
+    EMAIL_HOST_PASSWORD = envsecret("KAPFLOW_EMAIL_PASSWORD")
+    EMAIL_USE_TLS = envbool("KAPFLOW_EMAIL_TLS", False)
+    EMAIL_TIMEOUT = 20
+else:
+    # Development: every message is written as a file, so nothing leaves the machine.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"
+
+# --- Logging: no health data in logs; requests are logged by path only ----------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"kapflow": {"level": envstr("KAPFLOW_LOG_LEVEL", "INFO")}},
+}
+
+SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False

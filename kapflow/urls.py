@@ -1,0 +1,23 @@
+from django.urls import URLPattern, URLResolver, include, path
+
+from kapflow.core import views as core_views
+
+clinic_patterns: list[URLPattern | URLResolver] = [
+    path("", core_views.clinic_home, name="clinic_home"),
+    path("patients/", include("kapflow.patients.urls")),
+    path("staff/", include("kapflow.accounts.staff_urls")),
+    path("settings/", include("kapflow.clinics.urls")),
+    path("", include("kapflow.core.urls")),
+]
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("kapflow.accounts.urls")),
+    path("c/<slug:clinic>/", include(clinic_patterns)),
+]
+
+handler400 = "kapflow.core.views.bad_request"
+handler403 = "kapflow.core.views.permission_denied"
+handler404 = "kapflow.core.views.page_not_found"
+handler500 = "kapflow.core.views.server_error"
