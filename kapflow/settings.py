@@ -241,6 +241,8 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic is only run in production
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_HOST = envstr("KAPFLOW_EMAIL_HOST")
