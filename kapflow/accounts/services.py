@@ -187,6 +187,26 @@ def membership_deactivate(*, actor: User, membership: Membership) -> int:
     return ended
 
 
+def two_factor_reset(*, actor: User, membership: Membership) -> None:
+    """Remove a staff member's authenticator (lost phone); they set up a new one at next sign-in."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if membership.user_id == actor.pk:
+        raise ApplicationError(
+            _("Use your own account menu to move two-factor authentication to a new device.")
+        )
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=membership.user).delete()
+        ended = end_all_sessions(membership.user)
+        audit.record(
+            user=actor,
+            clinic=membership.clinic,
+            action=AuditAction.UPDATE,
+            category=DataCategory.STAFF,
+            detail=f"reset two-factor authentication of {membership.user.email}; {ended} session(s) ended",
+        )
+
+
 def membership_reactivate(*, actor: User, membership: Membership) -> None:
     with transaction.atomic():
         membership.is_active = True

@@ -14,4 +14,5 @@ urlpatterns = [
     ),
     path("<int:membership_id>/", staff_views.staff_detail, name="detail"),
     path("<int:membership_id>/active/", staff_views.staff_set_active, name="set_active"),
+    path("<int:membership_id>/reset-2fa/", staff_views.staff_reset_two_factor, name="reset_two_factor"),
 ]

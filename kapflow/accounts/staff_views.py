@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import user_has_device
 
 from kapflow.accounts.forms import InvitationForm, MembershipForm
 from kapflow.accounts.models import Invitation, Membership
@@ -18,6 +19,7 @@ from kapflow.accounts.services import (
     membership_change_role,
     membership_deactivate,
     membership_reactivate,
+    two_factor_reset,
 )
 from kapflow.core import audit
 from kapflow.core.access import StaffRequest, staff_view
@@ -115,7 +117,7 @@ def staff_detail(request: StaffRequest, membership_id: int) -> HttpResponseBase:
     return render(
         request,
         "accounts/staff_detail.html",
-        {"member": membership, "form": form},
+        {"member": membership, "form": form, "has_device": user_has_device(membership.user)},
         status=400 if form.errors else 200,
     )
 
@@ -137,4 +139,21 @@ def staff_set_active(request: StaffRequest, membership_id: int) -> HttpResponseB
             )
     except ApplicationError as exc:
         messages.error(request, exc.message)
+    return redirect("staff:detail", clinic=request.clinic.slug, membership_id=membership.pk)
+
+
+@staff_view(Action.STAFF_MANAGE)
+@require_POST
+def staff_reset_two_factor(request: StaffRequest, membership_id: int) -> HttpResponseBase:
+    membership = _membership(request, membership_id)
+    try:
+        two_factor_reset(actor=request.user, membership=membership)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Two-factor authentication of %(name)s was reset; they set it up again at their next sign-in.")
+            % {"name": membership.user},
+        )
     return redirect("staff:detail", clinic=request.clinic.slug, membership_id=membership.pk)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/verify/", views.login_verify, name="login_verify"),
     path("logout/", views.logout_view, name="logout"),
+    path("keepalive/", views.keepalive, name="keepalive"),
     path("2fa/", views.two_factor, name="two_factor"),
     path("clinics/", views.choose_clinic, name="choose_clinic"),
     path("invitation/<str:token>/", views.accept_invitation, name="invitation"),

@@ -120,6 +120,13 @@ def logout_view(request: HttpRequest) -> HttpResponseBase:
     return redirect("accounts:login")
 
 
+@require_POST
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """The idle warning's "Stay signed in": the session policy middleware has already
+    counted this request as activity; answer 401 if the session has ended meanwhile."""
+    return HttpResponse(status=204 if request.user.is_authenticated else 401)
+
+
 def _qr_svg(data: str) -> str:
     image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     svg = image.to_string(encoding="unicode")
