@@ -68,14 +68,19 @@ def main(argv: list[str] | None = None) -> None:
         return
     args = parser.parse_args(argv)
     _setup()
-    from django.core.management import call_command
+    from django.core.management import CommandError, call_command
 
-    if args.command == "serve":
-        serve(args.host, args.port, args.workers)
-    elif args.command == "demo":
-        call_command("demo")
-    elif args.command == "audit":
-        call_command("audit_verify")
+    try:
+        if args.command == "serve":
+            serve(args.host, args.port, args.workers)
+        elif args.command == "demo":
+            call_command("demo")
+        elif args.command == "audit":
+            call_command("audit_verify")
+    except CommandError as exc:
+        # A failed check is an answer, not a crash: say why and exit non-zero, no traceback.
+        sys.stderr.write(f"kapflow: {exc}\n")
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

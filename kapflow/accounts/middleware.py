@@ -61,6 +61,9 @@ class SessionPolicyMiddleware:
         path = request.get_full_path()
         logout(request)
         messages.info(request, message)
+        if request.path == reverse("accounts:keepalive"):
+            # fetch() would follow a redirect to the sign-in page and see 200: say 401 instead.
+            return HttpResponse(status=401)
         if request.headers.get("HX-Request"):
             response = HttpResponse(status=204)
             response["HX-Redirect"] = reverse(settings.LOGIN_URL)

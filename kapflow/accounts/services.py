@@ -91,15 +91,25 @@ def invitation_for_token(token: str) -> Invitation | None:
 def invitation_accept(
     *, invitation: Invitation, user: User | None, full_name: str = "", password: str = ""
 ) -> User:
-    """Join the clinic: as an existing ``user``, or as a new account with ``password``."""
+    """Join the clinic: as the signed-in ``user``, or (``user=None``) with a new ``password``.
+
+    With ``user=None`` the link itself proves the person reads that mailbox, so a deactivated
+    account of that address is reopened with the new password; an active one must sign in.
+    """
     with transaction.atomic():
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if not locked.is_usable(timezone.now()):
             raise ApplicationError(_("This invitation has already been used or has expired."))
         if user is None:
-            if User.objects.filter(email=locked.email).exists():
+            user = User.objects.filter(email=locked.email).first()
+            if user is None:
+                user = User.objects.create_user(locked.email, password, full_name=full_name)
+            elif user.is_active:
                 raise ApplicationError(_("An account with this email exists: sign in to accept."))
-            user = User.objects.create_user(locked.email, password, full_name=full_name)
+            else:
+                user.full_name = full_name or user.full_name
+                user.set_password(password)
+                user.save(update_fields=["full_name", "password"])
         elif user.email != locked.email:
             raise ApplicationError(_("This invitation was sent to another email address."))
         Membership.objects.update_or_create(

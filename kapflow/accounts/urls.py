@@ -15,7 +15,7 @@ urlpatterns = [
     path("invitation/<str:token>/", views.accept_invitation, name="invitation"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
+        views.PasswordChangeView.as_view(
             template_name="accounts/password_change.html",
             success_url=reverse_lazy("accounts:password_change_done"),
         ),

@@ -9,6 +9,7 @@ import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
@@ -22,7 +23,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kapflow.accounts.forms import LoginForm, SetPasswordForm, TokenForm
-from kapflow.accounts.models import User
+from kapflow.accounts.models import User, UserSession
 from kapflow.accounts.services import invitation_accept, invitation_for_token
 from kapflow.core.errors import ApplicationError
 
@@ -120,6 +121,17 @@ def logout_view(request: HttpRequest) -> HttpResponseBase:
     return redirect("accounts:login")
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view; the new session key it issues stays registered, so deactivating the
+    person or resetting their two-factor authentication still ends this session."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        old_key = self.request.session.session_key
+        response = super().form_valid(form)
+        UserSession.objects.filter(session_key=old_key).update(session_key=self.request.session.session_key)
+        return response
+
+
 @require_POST
 def keepalive(request: HttpRequest) -> HttpResponse:
     """The idle warning's "Stay signed in": the session policy middleware has already
@@ -186,6 +198,8 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponseBase:
     existing = User.objects.filter(email=invitation.email).first()
     signed_in = cast(User, request.user) if request.user.is_authenticated else None
     form = None
+    if existing is not None and not existing.is_active:
+        existing = None  # a deactivated account is reopened through the link, with a new password
     if existing is None:
         form = SetPasswordForm(
             request.POST or None,

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
+from kapflow.accounts.sessions import SESSION_IDLE_MINUTES
 from kapflow.core import audit
 from kapflow.core.models import AuditAction, AuditOutcome, DataCategory
 from kapflow.core.permissions import Action, Actor, PatientFacts, decide
@@ -137,6 +138,7 @@ def staff_view(action: Action | None = None) -> Callable[[ViewFunc], ViewFunc]:
             staff.membership = membership
             staff.actor = actor_for(membership)
             request.session["kapflow_clinic"] = membership.clinic.slug
+            request.session[SESSION_IDLE_MINUTES] = membership.clinic.idle_timeout_minutes
             with timezone.override(membership.clinic.tzinfo):
                 if action is not None:
                     require(membership, action)

@@ -177,7 +177,9 @@ def verify_chain(key: int) -> list[ChainProblem]:
     problems: list[ChainProblem] = []
     expected_seq = 1
     prev_hash = GENESIS
+    last_id: int | None = None
     for row in _entries(key):
+        last_id = row["id"]
         seq = row["seq"]
         if seq != expected_seq:
             kind = (
@@ -199,11 +201,13 @@ def verify_chain(key: int) -> list[ChainProblem]:
         if last_seq:
             problems.append(ChainProblem(key, None, None, "chain head is missing"))
     elif head.last_seq != last_seq or (head.last_seq and head.last_hash != prev_hash):
+        # Name the entry the chain now ends at (the one before a deleted end, or the forged
+        # one after it); with no entry left, the chain itself.
         problems.append(
             ChainProblem(
                 key,
-                None,
-                head.last_seq,
+                last_id,
+                last_seq if last_id is not None else head.last_seq,
                 f"the chain should end at seq {head.last_seq} but ends at {last_seq} (entries deleted or added at the end)",
             )
         )

@@ -85,6 +85,16 @@ class AuditChainHead(models.Model):
         return f"audit chain {self.key} at {self.last_seq}"
 
 
+class AppendOnlyQuerySet(models.QuerySet["AccessLogEntry"]):
+    """Bulk ``update()`` and ``delete()`` would bypass the model's refusals; refuse them too."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("The access log is append-only; entries cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("The access log is append-only; entries cannot be deleted.")
+
+
 class AccessLogEntry(models.Model):
     """One access to data: who, when (UTC), which clinic and patient, what, and the outcome.
 
@@ -111,6 +121,8 @@ class AccessLogEntry(models.Model):
     detail = models.CharField(max_length=300, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")]

@@ -28,6 +28,27 @@ class Action(StrEnum):
     CLINICAL_EDIT = "clinical.edit"
 
 
+# Plain words for refusals people read on the 403 page and in the access log.
+ROLE_WORDS: dict[Role, str] = {
+    Role.CLINIC_ADMIN: "a clinic admin",
+    Role.FRONT_DESK: "front desk staff",
+    Role.THERAPIST: "a therapist",
+    Role.PRESCRIBER: "a prescriber",
+    Role.NURSE: "a nurse",
+}
+ACTION_WORDS: dict[Action, str] = {
+    Action.PATIENT_SEARCH: "search patients",
+    Action.PATIENT_CREATE: "create patient records",
+    Action.STAFF_MANAGE: "manage staff",
+    Action.CLINIC_CONFIGURE: "change clinic settings",
+    Action.AUDIT_VIEW: "read the access log",
+    Action.DEMOGRAPHICS_VIEW: "see patient details",
+    Action.DEMOGRAPHICS_EDIT: "edit patient details",
+    Action.CARE_TEAM_MANAGE: "change a care team",
+    Action.CLINICAL_VIEW: "read clinical information",
+    Action.CLINICAL_EDIT: "write clinical information",
+}
+
 ALL_STAFF = frozenset(Role)
 ADMIN_AND_DESK = frozenset({Role.CLINIC_ADMIN, Role.FRONT_DESK})
 
@@ -92,12 +113,16 @@ def decide(actor: Actor, action: Action, patient: PatientFacts | None = None) ->
         if patient.clinic_id != actor.clinic_id:
             return Decision(False, "The patient belongs to another clinic.", hide=True)
     if actor.role not in ROLE_GRANTS[action]:
-        return Decision(False, f"The {actor.role} role may not take the action {action}.")
+        return Decision(False, f"As {ROLE_WORDS[actor.role]} you may not {ACTION_WORDS[action]} ({action}).")
     if (
         patient is not None
         and action in CARE_TEAM_ONLY
         and actor.role in CLINICAL_ROLES
         and actor.user_id not in patient.care_team_user_ids
     ):
-        return Decision(False, "Only clinicians on the patient's care team may do this.")
+        return Decision(
+            False,
+            f"Only clinicians on this patient's care team may {ACTION_WORDS[action]}; "
+            "ask the front desk or clinic admin to add you.",
+        )
     return Decision(True, "allowed")

@@ -75,15 +75,16 @@ def audit_log(request: StaffRequest) -> HttpResponseBase:
         for name in ("action", "category", "outcome"):
             if data[name]:
                 entries = entries.filter(**{name: data[name]})
-    else:
+    elif form.is_bound:
         entries = entries.none()
-    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Log this view before counting, so the page's count and rows agree (both include it).
     audit.record(
         user=request.user,
         clinic=request.clinic,
         action=AuditAction.VIEW,
         category=DataCategory.AUDIT,
     )
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

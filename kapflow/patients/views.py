@@ -6,11 +6,11 @@ from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.forms import BaseForm
-from django.http import HttpResponseBase
+from django.http import HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from kapflow.core import audit
 from kapflow.core.access import StaffRequest, allowed, staff_view
@@ -202,7 +202,6 @@ def clinical_edit(request: StaffRequest, patient_id: str) -> HttpResponseBase:
 
 
 @staff_view()
-@require_POST
 def care_team_add(request: StaffRequest, patient_id: str) -> HttpResponseBase:
     patient = selectors.access_patient(
         member=request.membership,
@@ -210,6 +209,8 @@ def care_team_add(request: StaffRequest, patient_id: str) -> HttpResponseBase:
         action=Action.CARE_TEAM_MANAGE,
         log_view=False,
     )
+    if request.method != "POST":  # after the access check: those refused learn nothing more
+        return HttpResponseNotAllowed(["POST"])
     form = CareTeamAddForm(request.POST, choices=_team_choices(request, patient))
     if not form.is_valid():
         messages.error(request, _("Choose a clinician to add to the care team."))
@@ -227,7 +228,6 @@ def care_team_add(request: StaffRequest, patient_id: str) -> HttpResponseBase:
 
 
 @staff_view()
-@require_POST
 def care_team_remove(request: StaffRequest, patient_id: str, row_id: int) -> HttpResponseBase:
     patient = selectors.access_patient(
         member=request.membership,
@@ -235,6 +235,8 @@ def care_team_remove(request: StaffRequest, patient_id: str, row_id: int) -> Htt
         action=Action.CARE_TEAM_MANAGE,
         log_view=False,
     )
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         services.care_team_remove(member=request.membership, patient=patient, row_id=row_id)
         messages.success(request, _("Removed from the care team."))
