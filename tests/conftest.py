@@ -38,7 +38,7 @@ class World:
     room: Room
 
     def member(self, name: str) -> Membership:
-        return getattr(self, name)  # type: ignore[no-any-return]
+        return getattr(self, name)
 
 
 def make_member(clinic: Clinic, email: str, name: str, role: Role) -> Membership:
@@ -86,7 +86,7 @@ def world(db: None) -> World:
 
 
 @pytest.fixture
-def login(client: Client):  # type: ignore[no-untyped-def]
+def login(client: Client):
     """``login(membership)`` signs the test client in as that person (no 2FA device)."""
 
     def sign_in(member: Membership) -> Client:
@@ -97,6 +97,6 @@ def login(client: Client):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings):  # type: ignore[no-untyped-def]
+def fast_password_hashing(settings):
     """Argon2 is deliberately slow; tests that need it (test_passwords.py) put it back."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,293 @@
+"""Who may use each route: every URL of the project, every persona, the status they get.
+
+HOW TO ADD A ROUTE: give it a name, then add one row to MATRIX below:
+
+    "app:name": Route(kwargs_builder, (anon, admin, desk, ther, presc, nurse, o_ther, o_admin), data),
+
+* ``kwargs_builder(world)`` returns the URL kwargs (it may create the object the URL needs).
+  Routes under ``/c/<clinic>/`` use clinic "demo" and the world's objects (``world.patient``...).
+* The tuple is the status of a GET by each persona, in PERSONAS order. "nurse" is a nurse of
+  Demo who is NOT on Jordan's care team; "o_ther"/"o_admin" work at the Other clinic only.
+  Anonymous visitors of clinic pages are sent to sign in (302). A POST-only route answers 405
+  to those allowed to use it and 403/404 to those refused, so list 405 for the allowed ones.
+* ``data`` is what a form on the route posts. Every persona refused on GET (403/404, or an
+  anonymous 302) also POSTs it, and the test checks nothing in the database changed; a
+  persona allowed to use the route POSTs it too, to show the data would change something.
+
+The test fails if a route has no row, or a row names a route that no longer exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kapflow.accounts.models import Invitation
+from kapflow.core.models import AccessLogEntry, AuditChainHead
+from kapflow.core.roles import Role
+from kapflow.patients.models import CareTeamMember
+from tests.conftest import make_member
+from tests.patients.forms import as_posted, new_patient
+
+PERSONAS = (
+    "anonymous",
+    "admin",
+    "frontdesk",
+    "therapist",
+    "prescriber",
+    "nurse",
+    "other_therapist",
+    "other_admin",
+)
+INVITATION_TOKEN = "matrix-invitation-token"
+
+
+@dataclass(frozen=True)
+class Route:
+    kwargs: Callable[[Any], dict[str, Any]]
+    get: tuple[int, int, int, int, int, int, int, int]
+    data: Callable[[Any], dict[str, Any]] | None = None
+
+
+# --- URL kwargs ---------------------------------------------------------------------------
+def nothing(world):
+    return {}
+
+
+def demo(world):
+    return {"clinic": "demo"}
+
+
+def patient(world):
+    return {"clinic": "demo", "patient_id": world.patient.public_id}
+
+
+def team_row(world):
+    row = CareTeamMember.objects.get(patient=world.patient, user=world.therapist.user)
+    return dict(patient(world), row_id=row.pk)
+
+
+def staff_member(world):
+    return {"clinic": "demo", "membership_id": world.therapist.pk}
+
+
+def staff_member_with_device(world):
+    """A nurse of Demo (not one of the personas) with an authenticator app to reset."""
+    member = make_member(world.demo, "sam@demo.test", "Sam Lost-Phone", Role.NURSE)
+    TOTPDevice.objects.create(user=member.user, name="phone", confirmed=True)
+    return {"clinic": "demo", "membership_id": member.pk}
+
+
+def make_invitation(world) -> Invitation:
+    return Invitation.objects.create(
+        clinic=world.demo,
+        email="newcomer@demo.test",
+        role="therapist",
+        token_hash=hashlib.sha256(INVITATION_TOKEN.encode()).hexdigest(),
+        invited_by=world.admin.user,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+
+
+def invitation(world):
+    return {"clinic": "demo", "invitation_id": make_invitation(world).pk}
+
+
+def invitation_token(world):
+    make_invitation(world)
+    return {"token": INVITATION_TOKEN}
+
+
+def location(world):
+    return {"clinic": "demo", "location_id": world.room.location_id}
+
+
+def room(world):
+    return {"clinic": "demo", "room_id": world.room.pk}
+
+
+def reset_link(world):
+    return {"uidb64": "MQ", "token": "not-a-valid-token"}
+
+
+# --- what each form posts -------------------------------------------------------------------
+def room_data(world):
+    return {"location": world.room.location_id, "name": "Matrix room", "kind": "other"}
+
+
+def clinic_data(world):
+    return {"name": "Renamed", "time_zone": "UTC", "crisis_line_text": "988", "idle_timeout_minutes": 20}
+
+
+# fmt: off
+MATRIX: dict[str, Route] = {
+    # route                          kwargs            anon admin desk ther presc nurse o_ther o_admin    data
+    "home":                          Route(nothing,    (302, 302, 302, 302, 302, 302, 302, 302)),
+    "healthz":                       Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:login":                Route(nothing,    (200, 302, 302, 302, 302, 302, 302, 302)),
+    "accounts:login_verify":         Route(nothing,    (302, 302, 302, 302, 302, 302, 302, 302)),
+    "accounts:logout":               Route(nothing,    (405, 405, 405, 405, 405, 405, 405, 405)),
+    "accounts:keepalive":            Route(nothing,    (405, 405, 405, 405, 405, 405, 405, 405)),
+    "accounts:two_factor":           Route(nothing,    (302, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:choose_clinic":        Route(nothing,    (302, 302, 302, 302, 302, 302, 302, 302)),
+    "accounts:invitation":           Route(invitation_token, (200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_change":      Route(nothing,    (302, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_change_done": Route(nothing,    (302, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_reset":       Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_reset_done":  Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_reset_confirm": Route(reset_link, (200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_reset_complete": Route(nothing, (200, 200, 200, 200, 200, 200, 200, 200)),
+    "clinic_home":                   Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404)),
+    "patients:list":                 Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404)),
+    "patients:create":               Route(demo,       (302, 200, 200, 403, 403, 403, 404, 404), lambda w: new_patient()),
+    "patients:chart":                Route(patient,    (302, 200, 200, 200, 200, 200, 404, 404)),
+    "patients:edit":                 Route(patient,    (302, 200, 200, 200, 200, 403, 404, 404), lambda w: as_posted(w.patient, phone="+1 720 555 0000")),
+    "patients:clinical":             Route(patient,    (302, 403, 403, 200, 200, 403, 404, 404), lambda w: {"allergies": "Latex"}),
+    "patients:care_team_add":        Route(patient,    (302, 405, 405, 403, 403, 403, 404, 404), lambda w: {"member": w.nurse.pk}),
+    "patients:care_team_remove":     Route(team_row,   (302, 405, 405, 403, 403, 403, 404, 404), lambda w: {}),
+    "patients:print":                Route(patient,    (302, 200, 200, 200, 200, 200, 404, 404)),
+    "staff:list":                    Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404)),
+    "staff:invite":                  Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404), lambda w: {"email": "x@demo.test", "full_name": "X", "role": "nurse"}),
+    "staff:invitation_revoke":       Route(invitation, (302, 405, 403, 403, 403, 403, 404, 404), lambda w: {}),
+    "staff:detail":                  Route(staff_member, (302, 200, 403, 403, 403, 403, 404, 404), lambda w: {"role": "nurse"}),
+    "staff:set_active":              Route(staff_member, (302, 405, 403, 403, 403, 403, 404, 404), lambda w: {"active": "0"}),
+    "staff:reset_two_factor":        Route(staff_member_with_device, (302, 405, 403, 403, 403, 403, 404, 404), lambda w: {}),
+    "clinics:settings":              Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404), clinic_data),
+    "clinics:location_create":       Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404), lambda w: {"name": "Annex"}),
+    "clinics:location_edit":         Route(location,   (302, 200, 403, 403, 403, 403, 404, 404), lambda w: {"name": "Renamed"}),
+    "clinics:room_create":           Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404), room_data),
+    "clinics:room_edit":             Route(room,       (302, 200, 403, 403, 403, 403, 404, 404), room_data),
+    "core:audit_log":                Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404)),
+}
+# fmt: on
+
+REFUSED = {403, 404}
+ALLOWED = {200, 405}
+
+
+def all_routes(patterns=None, prefix: str = "") -> list[tuple[str | None, str]]:
+    """(fully qualified name or None, pattern) for every URL pattern, walking includes."""
+    found: list[tuple[str | None, str]] = []
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            found.extend(all_routes(entry.url_patterns, namespace))
+        elif isinstance(entry, URLPattern):
+            found.append((f"{prefix}{entry.name}" if entry.name else None, str(entry.pattern)))
+    return found
+
+
+def client_for(world, persona: str) -> Client:
+    client = Client()
+    if persona != "anonymous":
+        client.force_login(world.member(persona).user)
+    return client
+
+
+STATE_APPS = ("kapflow.", "django_otp.")
+
+
+def domain_state() -> dict[str, list[dict[str, Any]]]:
+    """Every row of every kapflow table and of the authenticator devices, except the access
+    log (refusals are logged) and the sessions (every request touches its own)."""
+    ignored = {AccessLogEntry, AuditChainHead, apps.get_model("accounts", "UserSession")}
+    state = {}
+    for config in apps.get_app_configs():
+        if not config.name.startswith(STATE_APPS):
+            continue
+        for model in config.get_models():
+            if model not in ignored:
+                state[model._meta.label] = list(model._default_manager.order_by("pk").values())
+    return state
+
+
+def refused_personas(route: Route) -> list[str]:
+    """Those refused on GET: 403/404, and anonymous visitors sent to sign in."""
+    refused = [p for p, status in zip(PERSONAS, route.get, strict=True) if status in REFUSED]
+    if route.get[0] == 302:
+        refused.insert(0, "anonymous")
+    return refused
+
+
+def test_every_route_of_the_project_has_a_row_in_the_matrix():
+    routes = all_routes()
+    unnamed = [pattern for name, pattern in routes if name is None]
+    names = {name for name, _ in routes if name is not None}
+    assert unnamed == [], "name these routes so the matrix can declare who may use them"
+    assert sorted(names - set(MATRIX)) == [], "add a row to MATRIX for each of these routes"
+    assert sorted(set(MATRIX) - names) == [], "these MATRIX rows name routes that no longer exist"
+
+
+def test_every_row_gives_a_status_for_each_persona():
+    for name, route in MATRIX.items():
+        assert len(route.get) == len(PERSONAS), name
+        assert set(route.get) <= {200, 302, 403, 404, 405, 410}, name
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_each_persona_gets_the_declared_status_on_get(world, name):
+    route = MATRIX[name]
+    path = reverse(name, kwargs=route.kwargs(world))
+    actual = {persona: client_for(world, persona).get(path).status_code for persona in PERSONAS}
+    assert actual == dict(zip(PERSONAS, route.get, strict=True)), path
+
+    if "/c/" in path and route.get[0] == 302:
+        response = Client().get(path)
+        assert response["Location"].startswith(reverse("accounts:login") + "?next=")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if refused_personas(r)))
+def test_refused_personas_are_refused_on_post_too_and_nothing_changes(world, name):
+    route = MATRIX[name]
+    path = reverse(name, kwargs=route.kwargs(world))
+    data = route.data(world) if route.data else {}
+    for persona in refused_personas(route):
+        client = client_for(world, persona)
+        before = domain_state()
+        expected = route.get[PERSONAS.index(persona)]
+        assert client.post(path, data).status_code == expected, f"{persona} POST {path}"
+        assert domain_state() == before, f"{persona} changed something with POST {path}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if r.data is not None))
+def test_the_data_posted_by_refused_personas_would_change_something(world, name):
+    """Guards the test above: the refused POSTs carry data that does work when allowed."""
+    route = MATRIX[name]
+    path = reverse(name, kwargs=route.kwargs(world))
+    persona = next(p for p, s in zip(PERSONAS, route.get, strict=True) if p != "anonymous" and s in ALLOWED)
+    before = domain_state()
+    assert route.data is not None
+    response = client_for(world, persona).post(path, route.data(world))
+    assert response.status_code == 302, f"{persona} POST {path}"
+    assert domain_state() != before
+
+
+NOT_OBJECT_KWARGS = (nothing, demo, reset_link, invitation_token)
+OBJECT_ROUTES = sorted(n for n, r in MATRIX.items() if r.kwargs not in NOT_OBJECT_KWARGS)
+
+
+@pytest.mark.parametrize("name", OBJECT_ROUTES)
+def test_the_other_clinics_admin_cannot_reach_our_records_through_their_own_clinic(world, name):
+    """Same URL, their clinic's slug, our record's id: 404, and a POST changes nothing.
+
+    A POST-only route may answer a GET with 405 before looking the id up: the same answer
+    for every id, so it reveals nothing."""
+    route = MATRIX[name]
+    kwargs = dict(route.kwargs(world), clinic="other")
+    path = reverse(name, kwargs=kwargs)
+    client = client_for(world, "other_admin")
+    post_only = route.get[PERSONAS.index("admin")] == 405
+    assert client.get(path).status_code in ({404, 405} if post_only else {404})
+    before = domain_state()
+    assert client.post(path, route.data(world) if route.data else {}).status_code == 404
+    assert domain_state() == before
