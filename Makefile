@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+run: export KAPFLOW_PUBLIC_CLINIC ?= demo
 run: $(STAMP)
 	$(BIN)/kapflow manage migrate --noinput
 	$(BIN)/kapflow demo

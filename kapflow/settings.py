@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "kapflow.accounts",
     "kapflow.clinics",
     "kapflow.patients",
+    "kapflow.intake",
+    "kapflow.portal",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +170,13 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+
+# The clinic whose public pages are served at / (its slug). Empty: the only active clinic,
+# or, with several, a list of clinics linking to /clinics/<slug>/.
+KAPFLOW_PUBLIC_CLINIC = envstr("KAPFLOW_PUBLIC_CLINIC").strip()
+KAPFLOW_INTAKE_RATE_LIMIT = envint("KAPFLOW_INTAKE_RATE_LIMIT", 5, minimum=1)
+KAPFLOW_INTAKE_RATE_WINDOW_MINUTES = envint("KAPFLOW_INTAKE_RATE_WINDOW_MINUTES", 60, minimum=1)
+KAPFLOW_PORTAL_INVITATION_HOURS = envint("KAPFLOW_PORTAL_INVITATION_HOURS", 72, minimum=1)
 
 KAPFLOW_REQUIRE_2FA = envbool("KAPFLOW_REQUIRE_2FA", PRODUCTION)
 KAPFLOW_SESSION_ABSOLUTE_HOURS = envint("KAPFLOW_SESSION_ABSOLUTE_HOURS", 12, minimum=1)

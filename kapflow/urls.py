@@ -5,15 +5,21 @@ from kapflow.core import views as core_views
 clinic_patterns: list[URLPattern | URLResolver] = [
     path("", core_views.clinic_home, name="clinic_home"),
     path("patients/", include("kapflow.patients.urls")),
+    path("intake/", include("kapflow.intake.urls")),
+    path("portal/", include("kapflow.portal.staff_urls")),
     path("staff/", include("kapflow.accounts.staff_urls")),
     path("settings/", include("kapflow.clinics.urls")),
     path("", include("kapflow.core.urls")),
 ]
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    # The public site: the default clinic at /, every clinic under /clinics/<slug>/.
+    path("", include("kapflow.intake.public_urls")),
+    path("clinics/<slug:clinic>/", include("kapflow.intake.public_urls", namespace="clinic_public")),
+    path("app/", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("kapflow.accounts.urls")),
+    path("portal/", include("kapflow.portal.urls")),
     path("c/<slug:clinic>/", include(clinic_patterns)),
 ]
 

@@ -49,8 +49,9 @@ class InvitationForm(forms.Form):
         return str(self.cleaned_data["email"]).strip().lower()
 
 
-class SetPasswordForm(forms.Form):
-    full_name = forms.CharField(label=_("Your full name"), max_length=200)
+class NewPasswordForm(forms.Form):
+    """Choose a password, typed twice, checked by the same validators for staff and patients."""
+
     password1 = forms.CharField(
         label=_("Choose a password"),
         strip=False,
@@ -63,9 +64,14 @@ class SetPasswordForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, email: str, full_name: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.email = email
+        self.person_name = full_name
+
+    def name_for_validation(self, data: dict[str, Any]) -> str:
+        """The name the password must not resemble."""
+        return self.person_name
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -77,11 +83,21 @@ class SetPasswordForm(forms.Form):
 
             try:
                 password_validation.validate_password(
-                    p1, User(email=self.email, full_name=data.get("full_name", ""))
+                    p1, User(email=self.email, full_name=self.name_for_validation(data))
                 )
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+class SetPasswordForm(NewPasswordForm):
+    """A new staff member's name and password (accepting an invitation)."""
+
+    full_name = forms.CharField(label=_("Your full name"), max_length=200)
+    field_order = ["full_name", "password1", "password2"]
+
+    def name_for_validation(self, data: dict[str, Any]) -> str:
+        return str(data.get("full_name", ""))
 
 
 class MembershipForm(forms.Form):

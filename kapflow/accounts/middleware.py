@@ -52,7 +52,8 @@ class SessionPolicyMiddleware:
         if user_has_device(user):
             if not user.is_verified():  # type: ignore[union-attr]
                 return self._sign_out(request, _("Please sign in again with your authentication code."))
-        elif settings.KAPFLOW_REQUIRE_2FA:
+        elif settings.KAPFLOW_REQUIRE_2FA and not user.is_portal_user():  # type: ignore[union-attr]
+            # Required of staff only: a patient may add an authenticator, and is then asked for it.
             messages.warning(request, ENROL_MESSAGE)
             return redirect("accounts:two_factor")
         return None

@@ -61,6 +61,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     def active_memberships(self) -> models.QuerySet[Membership]:
         return self.memberships.filter(is_active=True, clinic__is_active=True).select_related("clinic")
 
+    def is_portal_user(self) -> bool:
+        """A patient's sign-in: a working portal account and no active place on any staff."""
+        if self.memberships.filter(is_active=True).exists():
+            return False
+        return (
+            type(self)
+            .objects.filter(
+                pk=self.pk,
+                portal_account__is_active=True,
+                portal_account__clinic__is_active=True,
+                portal_account__patient__voided_at__isnull=True,
+            )
+            .exists()
+        )
+
 
 class RoleChoice(models.TextChoices):
     CLINIC_ADMIN = Role.CLINIC_ADMIN.value, _("Clinic admin")

@@ -187,6 +187,8 @@ def choose_clinic(request: HttpRequest) -> HttpResponseBase:
     memberships = list(user.active_memberships())
     if len(memberships) == 1:
         return redirect("clinic_home", clinic=memberships[0].clinic.slug)
+    if not memberships and user.is_portal_user():
+        return redirect("portal:home")
     return render(request, "accounts/choose_clinic.html", {"memberships": memberships})
 
 

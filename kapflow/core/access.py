@@ -37,6 +37,9 @@ ACTION_CATEGORY: dict[Action, DataCategory] = {
     Action.STAFF_MANAGE: DataCategory.STAFF,
     Action.CLINIC_CONFIGURE: DataCategory.CLINIC,
     Action.AUDIT_VIEW: DataCategory.AUDIT,
+    Action.INTAKE_VIEW: DataCategory.INTAKE,
+    Action.INTAKE_MANAGE: DataCategory.INTAKE,
+    Action.PORTAL_INVITE: DataCategory.PORTAL,
     Action.DEMOGRAPHICS_VIEW: DataCategory.DEMOGRAPHICS,
     Action.DEMOGRAPHICS_EDIT: DataCategory.DEMOGRAPHICS,
     Action.CARE_TEAM_MANAGE: DataCategory.CARE_TEAM,
@@ -51,6 +54,8 @@ WRITE_ACTIONS = frozenset(
         Action.DEMOGRAPHICS_EDIT,
         Action.CARE_TEAM_MANAGE,
         Action.CLINICAL_EDIT,
+        Action.INTAKE_MANAGE,
+        Action.PORTAL_INVITE,
     }
 )
 

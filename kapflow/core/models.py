@@ -63,6 +63,8 @@ class DataCategory(models.TextChoices):
     CLINIC = "clinic", _("clinic settings")
     AUDIT = "audit", _("access log")
     ACCOUNT = "account", _("account")
+    INTAKE = "intake", _("appointment requests")
+    PORTAL = "portal", _("patient portal")
 
 
 class AuditOutcome(models.TextChoices):

@@ -28,6 +28,7 @@ NAV: list[tuple[_StrPromise, str, Action | None]] = [
     (_("Home"), "clinic_home", None),
     (_("Patients"), "patients:list", Action.PATIENT_SEARCH),
     (_("New patient"), "patients:create", Action.PATIENT_CREATE),
+    (_("Requests"), "intake:queue", Action.INTAKE_VIEW),
     (_("Staff"), "staff:list", Action.STAFF_MANAGE),
     (_("Clinic settings"), "clinics:settings", Action.CLINIC_CONFIGURE),
     (_("Access log"), "core:audit_log", Action.AUDIT_VIEW),

@@ -20,12 +20,15 @@ class Action(StrEnum):
     STAFF_MANAGE = "staff.manage"
     CLINIC_CONFIGURE = "clinic.configure"
     AUDIT_VIEW = "audit.view"
+    INTAKE_VIEW = "intake.view"
+    INTAKE_MANAGE = "intake.manage"
     # Actions on one patient
     DEMOGRAPHICS_VIEW = "demographics.view"
     DEMOGRAPHICS_EDIT = "demographics.edit"
     CARE_TEAM_MANAGE = "care_team.manage"
     CLINICAL_VIEW = "clinical.view"
     CLINICAL_EDIT = "clinical.edit"
+    PORTAL_INVITE = "portal.invite"
 
 
 # Plain words for refusals people read on the 403 page and in the access log.
@@ -42,6 +45,9 @@ ACTION_WORDS: dict[Action, str] = {
     Action.STAFF_MANAGE: "manage staff",
     Action.CLINIC_CONFIGURE: "change clinic settings",
     Action.AUDIT_VIEW: "read the access log",
+    Action.INTAKE_VIEW: "read appointment requests",
+    Action.INTAKE_MANAGE: "work on appointment requests",
+    Action.PORTAL_INVITE: "invite a patient to the portal",
     Action.DEMOGRAPHICS_VIEW: "see patient details",
     Action.DEMOGRAPHICS_EDIT: "edit patient details",
     Action.CARE_TEAM_MANAGE: "change a care team",
@@ -59,11 +65,14 @@ ROLE_GRANTS: dict[Action, frozenset[Role]] = {
     Action.STAFF_MANAGE: frozenset({Role.CLINIC_ADMIN}),
     Action.CLINIC_CONFIGURE: frozenset({Role.CLINIC_ADMIN}),
     Action.AUDIT_VIEW: frozenset({Role.CLINIC_ADMIN}),
+    Action.INTAKE_VIEW: ADMIN_AND_DESK,
+    Action.INTAKE_MANAGE: ADMIN_AND_DESK,
     Action.DEMOGRAPHICS_VIEW: ALL_STAFF,
     Action.DEMOGRAPHICS_EDIT: ALL_STAFF,
     Action.CARE_TEAM_MANAGE: ADMIN_AND_DESK,
     Action.CLINICAL_VIEW: CLINICAL_ROLES,
     Action.CLINICAL_EDIT: CLINICAL_ROLES,
+    Action.PORTAL_INVITE: ADMIN_AND_DESK,
 }
 
 # Actions a clinician may take on a patient only while on that patient's care team.
@@ -77,6 +86,7 @@ PATIENT_ACTIONS: frozenset[Action] = frozenset(
         Action.CARE_TEAM_MANAGE,
         Action.CLINICAL_VIEW,
         Action.CLINICAL_EDIT,
+        Action.PORTAL_INVITE,
     }
 )
 

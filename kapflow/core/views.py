@@ -19,15 +19,19 @@ from kapflow.core.access import StaffRequest, allowed, staff_view
 from kapflow.core.forms import AuditFilterForm
 from kapflow.core.models import AccessLogEntry, AuditAction, DataCategory
 from kapflow.core.permissions import Action
+from kapflow.intake.selectors import new_request_count
 from kapflow.patients.selectors import my_patients
 
 
 def home(request: HttpRequest) -> HttpResponseBase:
-    """Signed-in staff go to their clinic (the last one they used); others sign in."""
+    """Signed-in staff go to their clinic (the last one they used), patients to their portal;
+    others sign in."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
     user = cast(User, request.user)
     memberships = list(user.active_memberships())
+    if not memberships and user.is_portal_user():
+        return redirect("portal:home")
     last = request.session.get("kapflow_clinic")
     for membership in memberships:
         if membership.clinic.slug == last:
@@ -41,6 +45,7 @@ def clinic_home(request: StaffRequest) -> HttpResponseBase:
     context = {
         "my_patients": my_patients(member=member) if member.is_clinical else [],
         "can_search": allowed(member, Action.PATIENT_SEARCH),
+        "new_requests": new_request_count(member) if allowed(member, Action.INTAKE_VIEW) else None,
         "can_create": allowed(member, Action.PATIENT_CREATE),
         "can_manage_staff": allowed(member, Action.STAFF_MANAGE),
         "can_configure": allowed(member, Action.CLINIC_CONFIGURE),

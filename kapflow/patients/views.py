@@ -25,6 +25,8 @@ from kapflow.patients.forms import (
     PatientSearchForm,
 )
 from kapflow.patients.models import ClinicalBackground, Patient
+from kapflow.portal.forms import PortalInvitationForm
+from kapflow.portal.selectors import portal_status
 
 
 @staff_view(Action.PATIENT_SEARCH)
@@ -88,7 +90,11 @@ def patient_chart(request: StaffRequest, patient_id: str) -> HttpResponseBase:
         "can_edit_clinical": allowed(member, Action.CLINICAL_EDIT, patient),
         "background": background,
         "team_form": CareTeamAddForm(choices=_team_choices(request, patient)),
+        "portal": None,
     }
+    if allowed(member, Action.PORTAL_INVITE, patient):
+        context["portal"] = portal_status(patient)
+        context["portal_form"] = PortalInvitationForm(initial={"email": patient.email})
     return render(request, "patients/chart.html", context)
 
 

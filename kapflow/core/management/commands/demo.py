@@ -12,8 +12,10 @@ from django.db import transaction
 from kapflow.accounts.models import Membership, User
 from kapflow.clinics.models import Clinic, Location, Room, RoomKind
 from kapflow.core.roles import Role
+from kapflow.intake import demo as intake_demo
 from kapflow.patients import services
 from kapflow.patients.models import CareTeamMember, ClinicalBackground, Patient
+from kapflow.portal.models import PortalAccount
 
 PASSWORD = "kapflow-demo"  # noqa: S105 - the published demo password, refused in production
 
@@ -26,6 +28,9 @@ STAFF = [
     ("therapist@other.kapflow.test", "Olive Other", Role.THERAPIST, "other"),
     ("admin@other.kapflow.test", "Oscar Other-Admin", Role.CLINIC_ADMIN, "other"),
 ]
+
+# The demo patient's own sign-in to the patient portal: (email, record number of the patient).
+PORTAL_LOGIN = ("patient@demo.kapflow.test", "DEMO-0001")
 
 PATIENTS: list[dict[str, Any]] = [
     {
@@ -102,9 +107,16 @@ class Command(BaseCommand):
             clinics = self._clinics()
             members = self._staff(clinics)
             self._patients(members)
-        self.stdout.write(self.style.SUCCESS("Demo clinic ready. Sign in at http://127.0.0.1:8000/ with:"))
+            intake_demo.load(clinics["demo"], members["frontdesk@demo.kapflow.test"])
+            self._portal_account(clinics["demo"])
+        self.stdout.write(self.style.SUCCESS("Demo clinic ready."))
+        self.stdout.write(
+            "  Public site:  http://127.0.0.1:8000/  (with KAPFLOW_PUBLIC_CLINIC=demo, as make run sets)"
+        )
+        self.stdout.write("  Sign in at:   http://127.0.0.1:8000/accounts/login/  with:")
         for email, _name, role, slug in STAFF:
             self.stdout.write(f"  {email:34} {role.value:13} ({clinics[slug].name})")
+        self.stdout.write(f"  {PORTAL_LOGIN[0]:34} {'patient':13} (portal of {clinics['demo'].name})")
         self.stdout.write(f"  password for all: {PASSWORD}")
 
     def _clinics(self) -> dict[str, Clinic]:
@@ -173,3 +185,19 @@ class Command(BaseCommand):
                 services.clinical_background_save(
                     member=therapist, patient=patient, data=spec["background"], base_version=None
                 )
+
+    def _portal_account(self, clinic: Clinic) -> None:
+        """Jordan Rivera (DEMO-0001) signs in to the patient portal as an invited patient would."""
+        email, record_number = PORTAL_LOGIN
+        patient = Patient.objects.get(clinic=clinic, record_number=record_number)
+        account = PortalAccount.objects.filter(patient=patient).select_related("user").first()
+        user = account.user if account is not None else User.objects.filter(email=email).first()
+        user = user or User(email=email)
+        user.email = email
+        user.full_name = patient.display_name
+        user.is_active = True
+        user.set_password(PASSWORD)
+        user.save()
+        PortalAccount.objects.update_or_create(
+            patient=patient, defaults={"user": user, "clinic": clinic, "is_active": True}
+        )

@@ -1,0 +1,59 @@
+"""What a patient should do or expect next, in plain words: a pure function of plain facts.
+
+``next_steps(facts)`` decides which steps apply and in what order; the words live in
+``STEP_TEXT``. Later features add a fact and a step here (questionnaires due, consent to
+sign, appointments booked), so the portal home's list keeps one source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class PortalFacts:
+    """What is known today about where the patient stands."""
+
+    has_care_team: bool
+    has_phone: bool
+    has_two_factor: bool
+
+
+class Step(StrEnum):
+    CLINIC_WILL_CONTACT = "clinic_will_contact"
+    CARE_TEAM_WILL_CONTACT = "care_team_will_contact"
+    GIVE_PHONE_NUMBER = "give_phone_number"
+    SET_UP_TWO_FACTOR = "set_up_two_factor"
+
+
+STEP_TEXT = {
+    Step.CLINIC_WILL_CONTACT: _("The clinic will contact you to arrange your screening appointment."),
+    Step.CARE_TEAM_WILL_CONTACT: _(
+        "Your care team has been chosen. They will contact you to arrange your screening appointment."
+    ),
+    Step.GIVE_PHONE_NUMBER: _(
+        "The clinic has no phone number for you yet. Please email or call the clinic to give "
+        "them one, so they can reach you quickly."
+    ),
+    Step.SET_UP_TWO_FACTOR: _(
+        "Optional: protect your account with two-factor authentication, a code from an app "
+        "on your phone at each sign-in."
+    ),
+}
+
+# The page a step links to (a URL name), for the steps the patient takes in kapflow itself.
+STEP_LINK = {Step.SET_UP_TWO_FACTOR: "accounts:two_factor"}
+
+
+def next_steps(facts: PortalFacts) -> list[Step]:
+    """The steps that apply now, the most important first."""
+    steps: list[Step] = []
+    if not facts.has_phone:
+        steps.append(Step.GIVE_PHONE_NUMBER)
+    steps.append(Step.CARE_TEAM_WILL_CONTACT if facts.has_care_team else Step.CLINIC_WILL_CONTACT)
+    if not facts.has_two_factor:
+        steps.append(Step.SET_UP_TWO_FACTOR)
+    return steps

@@ -1,0 +1,100 @@
+"""Portal reads: the portal status staff see on the chart, and the patient's own home page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils import timezone
+from django_otp import user_has_device
+
+from kapflow.accounts.models import User
+from kapflow.core import audit
+from kapflow.core.models import AuditAction, DataCategory
+from kapflow.patients.models import CareTeamMember, Patient
+from kapflow.patients.selectors import care_team
+from kapflow.portal.models import PortalAccount, PortalInvitation
+from kapflow.portal.next_steps import STEP_LINK, STEP_TEXT, PortalFacts, next_steps
+
+
+@dataclass(frozen=True)
+class PortalStatus:
+    """Where a patient stands with the portal, for the chart's "Patient portal" card."""
+
+    account: PortalAccount | None
+    pending: PortalInvitation | None  # the invitation whose link works now
+    last: PortalInvitation | None  # the latest invitation, whatever became of it
+
+    @property
+    def active(self) -> bool:
+        return self.account is not None and self.account.is_active
+
+    @property
+    def expired(self) -> bool:
+        return (
+            self.pending is None
+            and self.last is not None
+            and self.last.used_at is None
+            and self.last.revoked_at is None
+        )
+
+
+def portal_status(patient: Patient) -> PortalStatus:
+    """Read by the chart, whose view the caller has already checked and logged."""
+    invitations = PortalInvitation.objects.filter(patient=patient).order_by("-created_at", "-pk")
+    last = invitations.first()
+    pending = last if last is not None and last.is_usable(timezone.now()) else None
+    return PortalStatus(
+        account=PortalAccount.objects.filter(patient=patient).first(),
+        pending=pending,
+        last=last,
+    )
+
+
+@dataclass(frozen=True)
+class NextStepItem:
+    text: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class PortalHome:
+    patient: Patient
+    care_team: list[CareTeamMember]
+    steps: list[NextStepItem]
+
+
+def portal_home(*, account: PortalAccount) -> PortalHome:
+    """The patient's own home page: their care team and next steps. Logged as a portal view."""
+    patient = account.patient
+    team = care_team(patient)
+    facts = PortalFacts(
+        has_care_team=bool(team),
+        has_phone=bool(patient.phone.strip()),
+        has_two_factor=user_has_device(account.user),
+    )
+    steps = [
+        NextStepItem(str(STEP_TEXT[step]), reverse(STEP_LINK[step]) if step in STEP_LINK else None)
+        for step in next_steps(facts)
+    ]
+    audit.record(
+        user=account.user,
+        clinic=account.clinic,
+        patient=patient,
+        action=AuditAction.VIEW,
+        category=DataCategory.PORTAL,
+        detail="portal home",
+    )
+    return PortalHome(patient=patient, care_team=team, steps=steps)
+
+
+def invitation_link_opened(*, invitation: PortalInvitation, user: User | None) -> None:
+    """The join page shows the invited address: log that whoever holds the link read it."""
+    audit.record(
+        user=user,
+        clinic=invitation.clinic,
+        patient=invitation.patient,
+        action=AuditAction.VIEW,
+        category=DataCategory.PORTAL,
+        detail="portal invitation link opened",
+    )
