@@ -100,3 +100,13 @@ def login(client: Client):
 def fast_password_hashing(settings):
     """Argon2 is deliberately slow; tests that need it (test_passwords.py) put it back."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def portal_user(world: World) -> User:
+    """Jordan's own sign-in to the patient portal (the "patient" persona)."""
+    from kapflow.portal.models import PortalAccount
+
+    user = User.objects.create_user("jordan.portal@example.org", PASSWORD, full_name="Jordan Rivera")
+    PortalAccount.objects.create(user=user, patient=world.patient, clinic=world.demo)
+    return user

@@ -2,12 +2,14 @@
 
 HOW TO ADD A ROUTE: give it a name, then add one row to MATRIX below:
 
-    "app:name": Route(kwargs_builder, (anon, admin, desk, ther, presc, nurse, o_ther, o_admin), data),
+    "app:name": Route(kwargs_builder, (anon, admin, desk, ther, presc, nurse, o_ther, o_admin, patient), data),
 
 * ``kwargs_builder(world)`` returns the URL kwargs (it may create the object the URL needs).
   Routes under ``/c/<clinic>/`` use clinic "demo" and the world's objects (``world.patient``...).
 * The tuple is the status of a GET by each persona, in PERSONAS order. "nurse" is a nurse of
   Demo who is NOT on Jordan's care team; "o_ther"/"o_admin" work at the Other clinic only.
+  "patient" is Jordan signed in to the patient portal (``portal_user``): no clinic page
+  exists for them (404), and the portal shows them their own record only.
   Anonymous visitors of clinic pages are sent to sign in (302). A POST-only route answers 405
   to those allowed to use it and 403/404 to those refused, so list 405 for the allowed ones.
 * ``data`` is what a form on the route posts. Every persona refused on GET (403/404, or an
@@ -22,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -35,7 +37,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from kapflow.accounts.models import Invitation
 from kapflow.core.models import AccessLogEntry, AuditChainHead
 from kapflow.core.roles import Role
-from kapflow.patients.models import CareTeamMember
+from kapflow.intake.services import request_submit
+from kapflow.patients.models import CareTeamMember, Patient
+from kapflow.patients.services import patient_create
+from kapflow.portal.models import PortalAccount, PortalInvitation
 from tests.conftest import make_member
 from tests.patients.forms import as_posted, new_patient
 
@@ -48,14 +53,16 @@ PERSONAS = (
     "nurse",
     "other_therapist",
     "other_admin",
+    "patient",
 )
 INVITATION_TOKEN = "matrix-invitation-token"
+PORTAL_TOKEN = "matrix-portal-token"
 
 
 @dataclass(frozen=True)
 class Route:
     kwargs: Callable[[Any], dict[str, Any]]
-    get: tuple[int, int, int, int, int, int, int, int]
+    get: tuple[int, ...]  # one status per persona, in PERSONAS order
     data: Callable[[Any], dict[str, Any]] | None = None
 
 
@@ -120,7 +127,64 @@ def reset_link(world):
     return {"uidb64": "MQ", "token": "not-a-valid-token"}
 
 
+def casey(world) -> Patient:
+    """A Demo patient with no portal account yet (Jordan has one: the "patient" persona)."""
+    data = {"legal_given_name": "Casey", "legal_family_name": "Lee", "date_of_birth": date(1990, 5, 5)}
+    return patient_create(member=world.frontdesk, data=data)
+
+
+def uninvited_patient(world):
+    return {"clinic": "demo", "patient_id": casey(world).public_id}
+
+
+def portal_token(world):
+    PortalInvitation.objects.create(
+        clinic=world.demo,
+        patient=casey(world),
+        email="casey@example.org",
+        token_hash=hashlib.sha256(PORTAL_TOKEN.encode()).hexdigest(),
+        sent_by=world.frontdesk.user,
+        expires_at=timezone.now() + timedelta(hours=72),
+    )
+    return {"token": PORTAL_TOKEN}
+
+
+def appointment_request(world):
+    data = {"name": "Riley Park", "email": "riley@example.org", "phone": "", "consent_to_contact": True}
+    made = request_submit(clinic=world.demo, data=data, answers=None, source="matrix", link="http://x/{id}/")
+    return {"clinic": "demo", "request_id": made.public_id}
+
+
+def request_note(world):
+    return dict(appointment_request(world), what="note")
+
+
+def public_page(world):
+    return {"clinic": "demo", "slug": "home"}
+
+
+def demo_public(world):
+    return {"clinic": "demo"}
+
+
 # --- what each form posts -------------------------------------------------------------------
+CONTACT = {
+    "name": "Sam Visitor",
+    "email": "sam@example.org",
+    "phone": "",
+    "preferred_contact": "email",
+    "consent_to_contact": "on",
+    "website": "",
+    "prescreen_token": "",
+}
+CONVERT = {
+    "legal_given_name": "Riley",
+    "legal_family_name": "Park",
+    "date_of_birth": "1991-01-01",
+    "sex_at_birth": "unknown",
+}
+
+
 def room_data(world):
     return {"location": world.room.location_id, "name": "Matrix room", "kind": "other"}
 
@@ -131,45 +195,72 @@ def clinic_data(world):
 
 # fmt: off
 MATRIX: dict[str, Route] = {
-    # route                          kwargs            anon admin desk ther presc nurse o_ther o_admin    data
-    "home":                          Route(nothing,    (302, 302, 302, 302, 302, 302, 302, 302)),
-    "healthz":                       Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200)),
-    "accounts:login":                Route(nothing,    (200, 302, 302, 302, 302, 302, 302, 302)),
-    "accounts:login_verify":         Route(nothing,    (302, 302, 302, 302, 302, 302, 302, 302)),
-    "accounts:logout":               Route(nothing,    (405, 405, 405, 405, 405, 405, 405, 405)),
-    "accounts:keepalive":            Route(nothing,    (405, 405, 405, 405, 405, 405, 405, 405)),
-    "accounts:two_factor":           Route(nothing,    (302, 200, 200, 200, 200, 200, 200, 200)),
-    "accounts:choose_clinic":        Route(nothing,    (302, 302, 302, 302, 302, 302, 302, 302)),
-    "accounts:invitation":           Route(invitation_token, (200, 200, 200, 200, 200, 200, 200, 200)),
-    "accounts:password_change":      Route(nothing,    (302, 200, 200, 200, 200, 200, 200, 200)),
-    "accounts:password_change_done": Route(nothing,    (302, 200, 200, 200, 200, 200, 200, 200)),
-    "accounts:password_reset":       Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200)),
-    "accounts:password_reset_done":  Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200)),
-    "accounts:password_reset_confirm": Route(reset_link, (200, 200, 200, 200, 200, 200, 200, 200)),
-    "accounts:password_reset_complete": Route(nothing, (200, 200, 200, 200, 200, 200, 200, 200)),
-    "clinic_home":                   Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404)),
-    "patients:list":                 Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404)),
-    "patients:create":               Route(demo,       (302, 200, 200, 403, 403, 403, 404, 404), lambda w: new_patient()),
-    "patients:chart":                Route(patient,    (302, 200, 200, 200, 200, 200, 404, 404)),
-    "patients:edit":                 Route(patient,    (302, 200, 200, 200, 200, 403, 404, 404), lambda w: as_posted(w.patient, phone="+1 720 555 0000")),
-    "patients:clinical":             Route(patient,    (302, 403, 403, 200, 200, 403, 404, 404), lambda w: {"allergies": "Latex"}),
-    "patients:care_team_add":        Route(patient,    (302, 405, 405, 403, 403, 403, 404, 404), lambda w: {"member": w.nurse.pk}),
-    "patients:care_team_remove":     Route(team_row,   (302, 405, 405, 403, 403, 403, 404, 404), lambda w: {}),
-    "patients:print":                Route(patient,    (302, 200, 200, 200, 200, 200, 404, 404)),
-    "staff:list":                    Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404)),
-    "staff:invite":                  Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404), lambda w: {"email": "x@demo.test", "full_name": "X", "role": "nurse"}),
-    "staff:invitation_revoke":       Route(invitation, (302, 405, 403, 403, 403, 403, 404, 404), lambda w: {}),
-    "staff:detail":                  Route(staff_member, (302, 200, 403, 403, 403, 403, 404, 404), lambda w: {"role": "nurse"}),
-    "staff:set_active":              Route(staff_member, (302, 405, 403, 403, 403, 403, 404, 404), lambda w: {"active": "0"}),
-    "staff:reset_two_factor":        Route(staff_member_with_device, (302, 405, 403, 403, 403, 403, 404, 404), lambda w: {}),
-    "clinics:settings":              Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404), clinic_data),
-    "clinics:location_create":       Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404), lambda w: {"name": "Annex"}),
-    "clinics:location_edit":         Route(location,   (302, 200, 403, 403, 403, 403, 404, 404), lambda w: {"name": "Renamed"}),
-    "clinics:room_create":           Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404), room_data),
-    "clinics:room_edit":             Route(room,       (302, 200, 403, 403, 403, 403, 404, 404), room_data),
-    "core:audit_log":                Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404)),
+    # route                          kwargs            anon admin desk ther presc nurse o_ther o_admin patient   data
+    "home":                          Route(nothing,    (302, 302, 302, 302, 302, 302, 302, 302, 302)),
+    "healthz":                       Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:login":                Route(nothing,    (200, 302, 302, 302, 302, 302, 302, 302, 302)),
+    "accounts:login_verify":         Route(nothing,    (302, 302, 302, 302, 302, 302, 302, 302, 302)),
+    "accounts:logout":               Route(nothing,    (405, 405, 405, 405, 405, 405, 405, 405, 405)),
+    "accounts:keepalive":            Route(nothing,    (405, 405, 405, 405, 405, 405, 405, 405, 405)),
+    "accounts:two_factor":           Route(nothing,    (302, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:choose_clinic":        Route(nothing,    (302, 302, 302, 302, 302, 302, 302, 302, 302)),
+    "accounts:invitation":           Route(invitation_token, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_change":      Route(nothing,    (302, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_change_done": Route(nothing,    (302, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_reset":       Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_reset_done":  Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_reset_confirm": Route(reset_link, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "accounts:password_reset_complete": Route(nothing, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "clinic_home":                   Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "patients:list":                 Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "patients:create":               Route(demo,       (302, 200, 200, 403, 403, 403, 404, 404, 404), lambda w: new_patient()),
+    "patients:chart":                Route(patient,    (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "patients:edit":                 Route(patient,    (302, 200, 200, 200, 200, 403, 404, 404, 404), lambda w: as_posted(w.patient, phone="+1 720 555 0000")),
+    "patients:clinical":             Route(patient,    (302, 403, 403, 200, 200, 403, 404, 404, 404), lambda w: {"allergies": "Latex"}),
+    "patients:care_team_add":        Route(patient,    (302, 405, 405, 403, 403, 403, 404, 404, 404), lambda w: {"member": w.nurse.pk}),
+    "patients:care_team_remove":     Route(team_row,   (302, 405, 405, 403, 403, 403, 404, 404, 404), lambda w: {}),
+    "patients:print":                Route(patient,    (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "staff:list":                    Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404)),
+    "staff:invite":                  Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404), lambda w: {"email": "x@demo.test", "full_name": "X", "role": "nurse"}),
+    "staff:invitation_revoke":       Route(invitation, (302, 405, 403, 403, 403, 403, 404, 404, 404), lambda w: {}),
+    "staff:detail":                  Route(staff_member, (302, 200, 403, 403, 403, 403, 404, 404, 404), lambda w: {"role": "nurse"}),
+    "staff:set_active":              Route(staff_member, (302, 405, 403, 403, 403, 403, 404, 404, 404), lambda w: {"active": "0"}),
+    "staff:reset_two_factor":        Route(staff_member_with_device, (302, 405, 403, 403, 403, 403, 404, 404, 404), lambda w: {}),
+    "clinics:settings":              Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404), clinic_data),
+    "clinics:location_create":       Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404), lambda w: {"name": "Annex"}),
+    "clinics:location_edit":         Route(location,   (302, 200, 403, 403, 403, 403, 404, 404, 404), lambda w: {"name": "Renamed"}),
+    "clinics:room_create":           Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404), room_data),
+    "clinics:room_edit":             Route(room,       (302, 200, 403, 403, 403, 403, 404, 404, 404), room_data),
+    "core:audit_log":                Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404)),
+    "portal_staff:invite":           Route(uninvited_patient, (302, 405, 405, 403, 403, 403, 404, 404, 404), lambda w: {"email": "casey@example.org"}),
+    # The patient portal: no patient id in any URL; staff have no portal account (404).
+    "portal:home":                   Route(nothing,    (302, 404, 404, 404, 404, 404, 404, 404, 200)),
+    # The public site: the default clinic at /, every clinic under /clinics/<slug>/.
+    "public:home":                   Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "public:how":                    Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "public:prescreen":              Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "public:contact":                Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200, 200), lambda w: CONTACT),
+    "public:thanks":                 Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "clinic_public:home":            Route(demo_public, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "clinic_public:how":             Route(demo_public, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "clinic_public:prescreen":       Route(demo_public, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    "clinic_public:contact":         Route(demo_public, (200, 200, 200, 200, 200, 200, 200, 200, 200), lambda w: CONTACT),
+    "clinic_public:thanks":          Route(demo_public, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+    # The triage queue: front desk and clinic admin only.
+    "intake:queue":                  Route(demo,       (302, 200, 200, 403, 403, 403, 404, 404, 404)),
+    "intake:detail":                 Route(appointment_request, (302, 200, 200, 403, 403, 403, 404, 404, 404)),
+    "intake:convert":                Route(appointment_request, (302, 200, 200, 403, 403, 403, 404, 404, 404), lambda w: CONVERT),
+    "intake:act":                    Route(request_note, (302, 405, 405, 403, 403, 403, 404, 404, 404), lambda w: {"note-text": "Called back"}),
+    "intake:edit_page":              Route(public_page, (302, 200, 403, 403, 403, 403, 404, 404, 404), lambda w: {"title": "Welcome", "body": "Our text."}),
+    "portal:join":                   Route(portal_token, (200, 200, 200, 200, 200, 200, 200, 200, 200), lambda w: {"password1": "casey-long-passphrase", "password2": "casey-long-passphrase"}),
 }
 # fmt: on
+
+
+@pytest.fixture(autouse=True)
+def demo_is_the_public_clinic(settings):
+    settings.KAPFLOW_PUBLIC_CLINIC = "demo"
+
 
 REFUSED = {403, 404}
 ALLOWED = {200, 405}
@@ -189,7 +280,9 @@ def all_routes(patterns=None, prefix: str = "") -> list[tuple[str | None, str]]:
 
 def client_for(world, persona: str) -> Client:
     client = Client()
-    if persona != "anonymous":
+    if persona == "patient":
+        client.force_login(PortalAccount.objects.get(patient=world.patient).user)
+    elif persona != "anonymous":
         client.force_login(world.member(persona).user)
     return client
 
@@ -235,7 +328,7 @@ def test_every_row_gives_a_status_for_each_persona():
 
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
-def test_each_persona_gets_the_declared_status_on_get(world, name):
+def test_each_persona_gets_the_declared_status_on_get(world, portal_user, name):
     route = MATRIX[name]
     path = reverse(name, kwargs=route.kwargs(world))
     actual = {persona: client_for(world, persona).get(path).status_code for persona in PERSONAS}
@@ -247,7 +340,7 @@ def test_each_persona_gets_the_declared_status_on_get(world, name):
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if refused_personas(r)))
-def test_refused_personas_are_refused_on_post_too_and_nothing_changes(world, name):
+def test_refused_personas_are_refused_on_post_too_and_nothing_changes(world, portal_user, name):
     route = MATRIX[name]
     path = reverse(name, kwargs=route.kwargs(world))
     data = route.data(world) if route.data else {}
@@ -260,7 +353,7 @@ def test_refused_personas_are_refused_on_post_too_and_nothing_changes(world, nam
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if r.data is not None))
-def test_the_data_posted_by_refused_personas_would_change_something(world, name):
+def test_the_data_posted_by_refused_personas_would_change_something(world, portal_user, name):
     """Guards the test above: the refused POSTs carry data that does work when allowed."""
     route = MATRIX[name]
     path = reverse(name, kwargs=route.kwargs(world))
@@ -272,12 +365,12 @@ def test_the_data_posted_by_refused_personas_would_change_something(world, name)
     assert domain_state() != before
 
 
-NOT_OBJECT_KWARGS = (nothing, demo, reset_link, invitation_token)
+NOT_OBJECT_KWARGS = (nothing, demo, demo_public, public_page, reset_link, invitation_token, portal_token)
 OBJECT_ROUTES = sorted(n for n, r in MATRIX.items() if r.kwargs not in NOT_OBJECT_KWARGS)
 
 
 @pytest.mark.parametrize("name", OBJECT_ROUTES)
-def test_the_other_clinics_admin_cannot_reach_our_records_through_their_own_clinic(world, name):
+def test_the_other_clinics_admin_cannot_reach_our_records_through_their_own_clinic(world, portal_user, name):
     """Same URL, their clinic's slug, our record's id: 404, and a POST changes nothing.
 
     A POST-only route may answer a GET with 405 before looking the id up: the same answer

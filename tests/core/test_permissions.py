@@ -31,6 +31,8 @@ CLINIC_WIDE = {
     Action.STAFF_MANAGE: "Y N N N N",
     Action.CLINIC_CONFIGURE: "Y N N N N",
     Action.AUDIT_VIEW: "Y N N N N",
+    Action.INTAKE_VIEW: "Y Y N N N",
+    Action.INTAKE_MANAGE: "Y Y N N N",
 }
 # A patient of the actor's clinic whose care team includes the actor.
 SAME_CLINIC_ON_TEAM = {
@@ -39,6 +41,7 @@ SAME_CLINIC_ON_TEAM = {
     Action.CARE_TEAM_MANAGE: "Y Y N N N",
     Action.CLINICAL_VIEW: "N N Y Y Y",
     Action.CLINICAL_EDIT: "N N Y Y Y",
+    Action.PORTAL_INVITE: "Y Y N N N",
 }
 # A patient of the actor's clinic whose care team does not include the actor.
 SAME_CLINIC_OFF_TEAM = {
@@ -47,6 +50,7 @@ SAME_CLINIC_OFF_TEAM = {
     Action.CARE_TEAM_MANAGE: "Y Y N N N",
     Action.CLINICAL_VIEW: "N N N N N",
     Action.CLINICAL_EDIT: "N N N N N",
+    Action.PORTAL_INVITE: "Y Y N N N",
 }
 # A patient of another clinic: never allowed, and the record's existence stays hidden,
 # whether or not the actor's id happens to be in that patient's care team.
@@ -77,8 +81,8 @@ def test_the_tables_cover_every_action_and_role():
     assert set(CLINIC_WIDE) | set(SAME_CLINIC_ON_TEAM) == set(Action)
     assert set(SAME_CLINIC_ON_TEAM) == set(SAME_CLINIC_OFF_TEAM) == set(OTHER_CLINIC)
     assert set(ROLES) == set(Role)
-    # 5 clinic-wide actions + 5 patient actions x 4 situations, for each of 5 roles
-    assert len(CASES) == 5 * (5 + 5 * 4)
+    # 7 clinic-wide actions + 6 patient actions x 4 situations, for each of 5 roles
+    assert len(CASES) == 5 * (7 + 6 * 4)
 
 
 @pytest.mark.parametrize(("role", "action", "facts", "mark"), CASES)

@@ -10,8 +10,8 @@ from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ADMIN_NAV = ["Home", "Patients", "New patient", "Staff", "Clinic settings", "Access log"]
-DESK_NAV = ["Home", "Patients", "New patient"]
+ADMIN_NAV = ["Home", "Patients", "New patient", "Requests", "Staff", "Clinic settings", "Access log"]
+DESK_NAV = ["Home", "Patients", "New patient", "Requests"]
 CLINICIAN_NAV = ["Home", "Patients"]
 
 
