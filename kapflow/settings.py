@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "kapflow.patients",
     "kapflow.intake",
     "kapflow.portal",
+    "kapflow.measures",
 ]
 
 MIDDLEWARE = [

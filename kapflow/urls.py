@@ -6,6 +6,7 @@ clinic_patterns: list[URLPattern | URLResolver] = [
     path("", core_views.clinic_home, name="clinic_home"),
     path("patients/", include("kapflow.patients.urls")),
     path("intake/", include("kapflow.intake.urls")),
+    path("measures/", include("kapflow.measures.urls")),
     path("portal/", include("kapflow.portal.staff_urls")),
     path("staff/", include("kapflow.accounts.staff_urls")),
     path("settings/", include("kapflow.clinics.urls")),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("kapflow.accounts.urls")),
     path("portal/", include("kapflow.portal.urls")),
+    path("portal/measures/", include("kapflow.measures.portal_urls")),
     path("c/<slug:clinic>/", include(clinic_patterns)),
 ]
 

@@ -167,6 +167,90 @@ def demo_public(world):
     return {"clinic": "demo"}
 
 
+def _phq9_request(world):
+    from kapflow.measures.services import assignment_create
+
+    made = assignment_create(
+        member=world.therapist,
+        patient=world.patient,
+        instrument_key="phq9",
+        schedule="once",
+        starts_on=timezone.localdate(),
+    )
+    return made
+
+
+def measure_assignment(world):
+    return dict(patient(world), assignment_id=_phq9_request(world).public_id)
+
+
+def measure_due(world):
+    return dict(patient(world), request_id=_phq9_request(world).requests.get().public_id)
+
+
+PHQ9_ANSWERS = {**{f"q{n}": "1" for n in range(1, 9)}, "q9": "0"}
+
+
+def measure_response(world):
+    from kapflow.measures.services import response_submit
+
+    made = response_submit(
+        request=_phq9_request(world).requests.get(), answers=PHQ9_ANSWERS, by=world.therapist.user
+    )
+    return dict(patient(world), response_id=made.public_id)
+
+
+def measure_trend(world):
+    return dict(patient(world), key="phq9")
+
+
+def safety_alert(world):
+    from kapflow.measures.services import response_submit
+
+    answers = {**PHQ9_ANSWERS, "q9": "1"}
+    made = response_submit(
+        request=_phq9_request(world).requests.get(), answers=answers, by=world.therapist.user
+    )
+    return {"clinic": "demo", "alert_id": made.alerts.get().public_id}
+
+
+# Patient questionnaires in the portal: Theo (on Jordan's care team) asks for a PHQ-9 due today.
+def _portal_phq9(world):
+    from kapflow.measures.services import assignment_create
+
+    made = assignment_create(
+        member=world.therapist,
+        patient=world.patient,
+        instrument_key="phq9",
+        schedule="once",
+        starts_on=timezone.localdate(timezone=world.demo.tzinfo),
+    )
+    return made.requests.get()
+
+
+def portal_questionnaire(world):
+    return {"request_id": _portal_phq9(world).public_id}
+
+
+def portal_questionnaire_answered(world):
+    """Every question answered, not yet submitted: the patient's Submit stores the response."""
+    from kapflow.measures.services import draft_answer
+
+    request = _portal_phq9(world)
+    for n in range(1, 10):
+        draft_answer(request=request, item_id=f"q{n}", value=0)
+    return {"request_id": request.public_id}
+
+
+def portal_questionnaire_submitted(world):
+    from kapflow.measures.services import response_submit
+
+    request = _portal_phq9(world)
+    by = PortalAccount.objects.get(patient=world.patient).user
+    response_submit(request=request, answers={f"q{n}": 0 for n in range(1, 10)}, by=by)
+    return {"request_id": request.public_id}
+
+
 # --- what each form posts -------------------------------------------------------------------
 CONTACT = {
     "name": "Sam Visitor",
@@ -190,7 +274,14 @@ def room_data(world):
 
 
 def clinic_data(world):
-    return {"name": "Renamed", "time_zone": "UTC", "crisis_line_text": "988", "idle_timeout_minutes": 20}
+    return {
+        "name": "Renamed",
+        "time_zone": "UTC",
+        "crisis_line_text": "988",
+        "idle_timeout_minutes": 20,
+        "alert_hours_high": 2,
+        "alert_hours_moderate": 12,
+    }
 
 
 # fmt: off
@@ -235,6 +326,10 @@ MATRIX: dict[str, Route] = {
     "portal_staff:invite":           Route(uninvited_patient, (302, 405, 405, 403, 403, 403, 404, 404, 404), lambda w: {"email": "casey@example.org"}),
     # The patient portal: no patient id in any URL; staff have no portal account (404).
     "portal:home":                   Route(nothing,    (302, 404, 404, 404, 404, 404, 404, 404, 200)),
+    # Patient questionnaires in the portal: the patient's own requests only; staff have no portal account.
+    "portal_measures:answer":        Route(portal_questionnaire, (302, 404, 404, 404, 404, 404, 404, 404, 200), lambda w: {"item": "q1", "answer": "1"}),
+    "portal_measures:submit":        Route(portal_questionnaire_answered, (302, 404, 404, 404, 404, 404, 404, 404, 405), lambda w: {}),
+    "portal_measures:done":          Route(portal_questionnaire_submitted, (302, 404, 404, 404, 404, 404, 404, 404, 200)),
     # The public site: the default clinic at /, every clinic under /clinics/<slug>/.
     "public:home":                   Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200, 200)),
     "public:how":                    Route(nothing,    (200, 200, 200, 200, 200, 200, 200, 200, 200)),
@@ -252,6 +347,17 @@ MATRIX: dict[str, Route] = {
     "intake:convert":                Route(appointment_request, (302, 200, 200, 403, 403, 403, 404, 404, 404), lambda w: CONVERT),
     "intake:act":                    Route(request_note, (302, 405, 405, 403, 403, 403, 404, 404, 404), lambda w: {"note-text": "Called back"}),
     "intake:edit_page":              Route(public_page, (302, 200, 403, 403, 403, 403, 404, 404, 404), lambda w: {"title": "Welcome", "body": "Our text."}),
+    # Measures: clinical data, for the clinicians on the care team (Theo, Priya); the nurse is not.
+    "measures:overview":             Route(patient,    (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "measures:assign":               Route(patient,    (302, 403, 403, 200, 200, 403, 404, 404, 404), lambda w: {"instrument": "gad7", "schedule": "once", "starts_on": "2026-01-01"}),
+    "measures:stop":                 Route(measure_assignment, (302, 403, 403, 405, 405, 403, 404, 404, 404), lambda w: {}),
+    "measures:enter":                Route(measure_due, (302, 403, 403, 200, 200, 403, 404, 404, 404), lambda w: PHQ9_ANSWERS),
+    "measures:response":             Route(measure_response, (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "measures:correct":              Route(measure_response, (302, 403, 403, 200, 200, 403, 404, 404, 404), lambda w: {**PHQ9_ANSWERS, "q1": "3", "reason": "misread"}),
+    "measures:trajectory":           Route(measure_trend, (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "measures:trajectory_svg":       Route(measure_trend, (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "measures:alert":                Route(safety_alert, (302, 403, 403, 200, 200, 403, 404, 404, 404), lambda w: {"action_taken": "Called the patient"}),
+    "measures:instruments":          Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404)),
     "portal:join":                   Route(portal_token, (200, 200, 200, 200, 200, 200, 200, 200, 200), lambda w: {"password1": "casey-long-passphrase", "password2": "casey-long-passphrase"}),
 }
 # fmt: on
@@ -365,7 +471,19 @@ def test_the_data_posted_by_refused_personas_would_change_something(world, porta
     assert domain_state() != before
 
 
-NOT_OBJECT_KWARGS = (nothing, demo, demo_public, public_page, reset_link, invitation_token, portal_token)
+NOT_OBJECT_KWARGS = (
+    nothing,
+    demo,
+    demo_public,
+    public_page,
+    reset_link,
+    invitation_token,
+    portal_token,
+    measure_trend,
+    portal_questionnaire,
+    portal_questionnaire_answered,
+    portal_questionnaire_submitted,
+)
 OBJECT_ROUTES = sorted(n for n, r in MATRIX.items() if r.kwargs not in NOT_OBJECT_KWARGS)
 
 

@@ -24,6 +24,8 @@ class ClinicForm(forms.ModelForm[Clinic]):
             "email",
             "crisis_line_text",
             "idle_timeout_minutes",
+            "alert_hours_high",
+            "alert_hours_moderate",
         ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),

@@ -39,6 +39,18 @@ class Clinic(models.Model):
         validators=[MinValueValidator(2), MaxValueValidator(240)],
         help_text=_("Staff are signed out after this long without activity."),
     )
+    alert_hours_high = models.PositiveSmallIntegerField(
+        _("respond to a high-risk safety alert within (hours)"),
+        default=4,
+        validators=[MinValueValidator(1), MaxValueValidator(168)],
+        help_text=_("Example value: set by your medical director."),
+    )
+    alert_hours_moderate = models.PositiveSmallIntegerField(
+        _("respond to a moderate-risk safety alert within (hours)"),
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(336)],
+        help_text=_("Example value: set by your medical director."),
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     next_record_number = models.PositiveIntegerField(default=1, editable=False)

@@ -39,6 +39,7 @@ ACTION_CATEGORY: dict[Action, DataCategory] = {
     Action.AUDIT_VIEW: DataCategory.AUDIT,
     Action.INTAKE_VIEW: DataCategory.INTAKE,
     Action.INTAKE_MANAGE: DataCategory.INTAKE,
+    Action.INSTRUMENT_MANAGE: DataCategory.CLINIC,
     Action.PORTAL_INVITE: DataCategory.PORTAL,
     Action.DEMOGRAPHICS_VIEW: DataCategory.DEMOGRAPHICS,
     Action.DEMOGRAPHICS_EDIT: DataCategory.DEMOGRAPHICS,
@@ -55,6 +56,7 @@ WRITE_ACTIONS = frozenset(
         Action.CARE_TEAM_MANAGE,
         Action.CLINICAL_EDIT,
         Action.INTAKE_MANAGE,
+        Action.INSTRUMENT_MANAGE,
         Action.PORTAL_INVITE,
     }
 )

@@ -65,6 +65,7 @@ class DataCategory(models.TextChoices):
     ACCOUNT = "account", _("account")
     INTAKE = "intake", _("appointment requests")
     PORTAL = "portal", _("patient portal")
+    MEASURES = "measures", _("measures and safety alerts")
 
 
 class AuditOutcome(models.TextChoices):

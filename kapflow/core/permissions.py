@@ -22,6 +22,7 @@ class Action(StrEnum):
     AUDIT_VIEW = "audit.view"
     INTAKE_VIEW = "intake.view"
     INTAKE_MANAGE = "intake.manage"
+    INSTRUMENT_MANAGE = "instrument.manage"
     # Actions on one patient
     DEMOGRAPHICS_VIEW = "demographics.view"
     DEMOGRAPHICS_EDIT = "demographics.edit"
@@ -47,6 +48,7 @@ ACTION_WORDS: dict[Action, str] = {
     Action.AUDIT_VIEW: "read the access log",
     Action.INTAKE_VIEW: "read appointment requests",
     Action.INTAKE_MANAGE: "work on appointment requests",
+    Action.INSTRUMENT_MANAGE: "add the clinic's own questionnaires",
     Action.PORTAL_INVITE: "invite a patient to the portal",
     Action.DEMOGRAPHICS_VIEW: "see patient details",
     Action.DEMOGRAPHICS_EDIT: "edit patient details",
@@ -67,6 +69,7 @@ ROLE_GRANTS: dict[Action, frozenset[Role]] = {
     Action.AUDIT_VIEW: frozenset({Role.CLINIC_ADMIN}),
     Action.INTAKE_VIEW: ADMIN_AND_DESK,
     Action.INTAKE_MANAGE: ADMIN_AND_DESK,
+    Action.INSTRUMENT_MANAGE: frozenset({Role.CLINIC_ADMIN}),
     Action.DEMOGRAPHICS_VIEW: ALL_STAFF,
     Action.DEMOGRAPHICS_EDIT: ALL_STAFF,
     Action.CARE_TEAM_MANAGE: ADMIN_AND_DESK,

@@ -20,6 +20,7 @@ from kapflow.core.forms import AuditFilterForm
 from kapflow.core.models import AccessLogEntry, AuditAction, DataCategory
 from kapflow.core.permissions import Action
 from kapflow.intake.selectors import new_request_count
+from kapflow.measures.selectors import open_alerts_for
 from kapflow.patients.selectors import my_patients
 
 
@@ -44,6 +45,8 @@ def clinic_home(request: StaffRequest) -> HttpResponseBase:
     member = request.membership
     context = {
         "my_patients": my_patients(member=member) if member.is_clinical else [],
+        "alerts": open_alerts_for(member),
+        "now": timezone.now(),
         "can_search": allowed(member, Action.PATIENT_SEARCH),
         "new_requests": new_request_count(member) if allowed(member, Action.INTAKE_VIEW) else None,
         "can_create": allowed(member, Action.PATIENT_CREATE),

@@ -17,6 +17,7 @@ from kapflow.core.access import StaffRequest, allowed, staff_view
 from kapflow.core.errors import ApplicationError, Conflict
 from kapflow.core.models import AuditAction, DataCategory
 from kapflow.core.permissions import Action
+from kapflow.measures.selectors import latest_scores, patient_alerts
 from kapflow.patients import selectors, services
 from kapflow.patients.forms import (
     CareTeamAddForm,
@@ -89,6 +90,10 @@ def patient_chart(request: StaffRequest, patient_id: str) -> HttpResponseBase:
         "can_clinical": can_clinical,
         "can_edit_clinical": allowed(member, Action.CLINICAL_EDIT, patient),
         "background": background,
+        "scores": latest_scores(member=member, patient=patient) if can_clinical else [],
+        "open_alerts": [a for a in patient_alerts(member=member, patient=patient) if a.status == "open"]
+        if can_clinical
+        else [],
         "team_form": CareTeamAddForm(choices=_team_choices(request, patient)),
         "portal": None,
     }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 
 @dataclass(frozen=True)
@@ -20,9 +21,11 @@ class PortalFacts:
     has_care_team: bool
     has_phone: bool
     has_two_factor: bool
+    questionnaires_due: int = 0
 
 
 class Step(StrEnum):
+    FILL_IN_QUESTIONNAIRES = "fill_in_questionnaires"
     CLINIC_WILL_CONTACT = "clinic_will_contact"
     CARE_TEAM_WILL_CONTACT = "care_team_will_contact"
     GIVE_PHONE_NUMBER = "give_phone_number"
@@ -30,6 +33,12 @@ class Step(StrEnum):
 
 
 STEP_TEXT = {
+    # Formatted with the count: use ``step_text`` (str() of a plural text is empty).
+    Step.FILL_IN_QUESTIONNAIRES: ngettext_lazy(
+        "You have %(count)d questionnaire to fill in.",
+        "You have %(count)d questionnaires to fill in.",
+        "count",
+    ),
     Step.CLINIC_WILL_CONTACT: _("The clinic will contact you to arrange your screening appointment."),
     Step.CARE_TEAM_WILL_CONTACT: _(
         "Your care team has been chosen. They will contact you to arrange your screening appointment."
@@ -51,9 +60,16 @@ STEP_LINK = {Step.SET_UP_TWO_FACTOR: "accounts:two_factor"}
 def next_steps(facts: PortalFacts) -> list[Step]:
     """The steps that apply now, the most important first."""
     steps: list[Step] = []
+    if facts.questionnaires_due > 0:
+        steps.append(Step.FILL_IN_QUESTIONNAIRES)
     if not facts.has_phone:
         steps.append(Step.GIVE_PHONE_NUMBER)
     steps.append(Step.CARE_TEAM_WILL_CONTACT if facts.has_care_team else Step.CLINIC_WILL_CONTACT)
     if not facts.has_two_factor:
         steps.append(Step.SET_UP_TWO_FACTOR)
     return steps
+
+
+def step_text(step: Step, facts: PortalFacts) -> str:
+    """The words of a step, with the facts' numbers filled in."""
+    return str(STEP_TEXT[step] % {"count": facts.questionnaires_due})

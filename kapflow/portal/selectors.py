@@ -11,10 +11,11 @@ from django_otp import user_has_device
 from kapflow.accounts.models import User
 from kapflow.core import audit
 from kapflow.core.models import AuditAction, DataCategory
+from kapflow.measures.portal_selectors import DueQuestionnaire, due_questionnaires
 from kapflow.patients.models import CareTeamMember, Patient
 from kapflow.patients.selectors import care_team
 from kapflow.portal.models import PortalAccount, PortalInvitation
-from kapflow.portal.next_steps import STEP_LINK, STEP_TEXT, PortalFacts, next_steps
+from kapflow.portal.next_steps import STEP_LINK, PortalFacts, Step, next_steps, step_text
 
 
 @dataclass(frozen=True)
@@ -62,21 +63,28 @@ class PortalHome:
     patient: Patient
     care_team: list[CareTeamMember]
     steps: list[NextStepItem]
+    questionnaires: list[DueQuestionnaire]
 
 
 def portal_home(*, account: PortalAccount) -> PortalHome:
-    """The patient's own home page: their care team and next steps. Logged as a portal view."""
+    """The patient's own home page: their care team, questionnaires due and next steps.
+    Logged as a portal view."""
     patient = account.patient
     team = care_team(patient)
+    questionnaires = due_questionnaires(patient)
     facts = PortalFacts(
         has_care_team=bool(team),
         has_phone=bool(patient.phone.strip()),
         has_two_factor=user_has_device(account.user),
+        questionnaires_due=len(questionnaires),
     )
-    steps = [
-        NextStepItem(str(STEP_TEXT[step]), reverse(STEP_LINK[step]) if step in STEP_LINK else None)
-        for step in next_steps(facts)
-    ]
+
+    def link(step: Step) -> str | None:
+        if step == Step.FILL_IN_QUESTIONNAIRES:
+            return questionnaires[0].url
+        return reverse(STEP_LINK[step]) if step in STEP_LINK else None
+
+    steps = [NextStepItem(step_text(step, facts), link(step)) for step in next_steps(facts)]
     audit.record(
         user=account.user,
         clinic=account.clinic,
@@ -85,7 +93,7 @@ def portal_home(*, account: PortalAccount) -> PortalHome:
         category=DataCategory.PORTAL,
         detail="portal home",
     )
-    return PortalHome(patient=patient, care_team=team, steps=steps)
+    return PortalHome(patient=patient, care_team=team, steps=steps, questionnaires=questionnaires)
 
 
 def invitation_link_opened(*, invitation: PortalInvitation, user: User | None) -> None:

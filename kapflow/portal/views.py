@@ -87,6 +87,7 @@ def home(request: PortalRequest) -> HttpResponseBase:
         "patient": page.patient,
         "care_team": page.care_team,
         "steps": page.steps,
+        "questionnaires": page.questionnaires,
         "clinic": request.portal_clinic,
         "crisis_text": request.portal_clinic.crisis_line_text,
     }

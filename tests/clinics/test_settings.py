@@ -25,6 +25,8 @@ def clinic_form(**changes: object) -> dict[str, object]:
         "email": "",
         "crisis_line_text": "In an emergency call 911.",
         "idle_timeout_minutes": 15,
+        "alert_hours_high": 4,
+        "alert_hours_moderate": 24,
     }
     data.update(changes)
     return data

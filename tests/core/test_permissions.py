@@ -33,6 +33,7 @@ CLINIC_WIDE = {
     Action.AUDIT_VIEW: "Y N N N N",
     Action.INTAKE_VIEW: "Y Y N N N",
     Action.INTAKE_MANAGE: "Y Y N N N",
+    Action.INSTRUMENT_MANAGE: "Y N N N N",
 }
 # A patient of the actor's clinic whose care team includes the actor.
 SAME_CLINIC_ON_TEAM = {
@@ -81,8 +82,8 @@ def test_the_tables_cover_every_action_and_role():
     assert set(CLINIC_WIDE) | set(SAME_CLINIC_ON_TEAM) == set(Action)
     assert set(SAME_CLINIC_ON_TEAM) == set(SAME_CLINIC_OFF_TEAM) == set(OTHER_CLINIC)
     assert set(ROLES) == set(Role)
-    # 7 clinic-wide actions + 6 patient actions x 4 situations, for each of 5 roles
-    assert len(CASES) == 5 * (7 + 6 * 4)
+    # 8 clinic-wide actions + 6 patient actions x 4 situations, for each of 5 roles
+    assert len(CASES) == 5 * (8 + 6 * 4)
 
 
 @pytest.mark.parametrize(("role", "action", "facts", "mark"), CASES)

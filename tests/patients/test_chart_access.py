@@ -44,7 +44,11 @@ def test_opening_the_chart_is_logged_with_the_categories_shown(world, login):
 
     login(world.therapist).get(chart_url(world))
     theo = AccessLogEntry.objects.filter(patient=world.patient, user=world.therapist.user, action="view")
-    assert set(theo.values_list("category", flat=True)) == {DataCategory.DEMOGRAPHICS, DataCategory.CLINICAL}
+    assert set(theo.values_list("category", flat=True)) == {
+        DataCategory.DEMOGRAPHICS,
+        DataCategory.CLINICAL,
+        DataCategory.MEASURES,
+    }
 
 
 def print_url(world):

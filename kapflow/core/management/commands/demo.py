@@ -13,6 +13,7 @@ from kapflow.accounts.models import Membership, User
 from kapflow.clinics.models import Clinic, Location, Room, RoomKind
 from kapflow.core.roles import Role
 from kapflow.intake import demo as intake_demo
+from kapflow.measures import demo as measures_demo
 from kapflow.patients import services
 from kapflow.patients.models import CareTeamMember, ClinicalBackground, Patient
 from kapflow.portal.models import PortalAccount
@@ -108,6 +109,7 @@ class Command(BaseCommand):
             members = self._staff(clinics)
             self._patients(members)
             intake_demo.load(clinics["demo"], members["frontdesk@demo.kapflow.test"])
+            measures_demo.load(members["therapist@demo.kapflow.test"])
             self._portal_account(clinics["demo"])
         self.stdout.write(self.style.SUCCESS("Demo clinic ready."))
         self.stdout.write(
