@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import Http404, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from kapflow.core.permissions import Action
 from kapflow.measures import registry, services
 from kapflow.measures.forms import AcknowledgeForm, InstrumentUploadForm
 from kapflow.measures.instruments.builtin import BUILT_IN
-from kapflow.measures.instruments.definitions import parse_definition, to_definition
+from kapflow.measures.instruments.definitions import to_definition
 from kapflow.measures.instruments.model import DefinitionError
 from kapflow.measures.models import ClinicInstrument, SafetyAlert
 
@@ -67,28 +67,9 @@ def instruments(request: StaffRequest) -> HttpResponseBase:
     if request.method == "POST" and form.is_valid():
         raw = form.cleaned_data["definition"].read()
         try:
-            data = json.loads(raw.decode("utf-8"))
-            instrument = parse_definition(data)
-            if instrument.key in BUILT_IN:
-                raise DefinitionError(
-                    [f'the key "{instrument.key}" is a built-in instrument\'s; choose another']
-                )
-            with transaction.atomic():
-                ClinicInstrument.objects.create(
-                    clinic=request.clinic,
-                    key=instrument.key,
-                    version=instrument.version,
-                    name=instrument.name,
-                    definition=to_definition(instrument),
-                    uploaded_by=request.user,
-                )
-                audit.record(
-                    user=request.user,
-                    clinic=request.clinic,
-                    action=AuditAction.CREATE,
-                    category=DataCategory.CLINIC,
-                    detail=f"instrument {instrument.key} v{instrument.version}",
-                )
+            instrument = services.instrument_add(
+                member=request.membership, data=json.loads(raw.decode("utf-8"))
+            )
         except UnicodeDecodeError:
             problems = [_("The file is not text in UTF-8.")]
         except json.JSONDecodeError as exc:
@@ -98,6 +79,12 @@ def instruments(request: StaffRequest) -> HttpResponseBase:
             ]
         except DefinitionError as exc:
             problems = list(exc.problems)
+        except (RecursionError, ValueError):  # after DefinitionError, a ValueError too
+            # Nesting deeper than the parser's recursion limit, or a number with more digits
+            # than Python converts (int_max_str_digits): no instrument needs either.
+            problems = [
+                _("The file is not a usable definition: it is nested too deeply or holds a number too long.")
+            ]
         except IntegrityError:
             problems = [
                 _("This clinic already has that instrument at that version; raise the version number.")

@@ -23,12 +23,15 @@ from kapflow.core.errors import ApplicationError, Conflict
 from kapflow.core.models import AuditAction, DataCategory
 from kapflow.core.permissions import Action
 from kapflow.measures import registry
-from kapflow.measures.instruments.model import Instrument, Rater, Severity
+from kapflow.measures.instruments.builtin import BUILT_IN
+from kapflow.measures.instruments.definitions import parse_definition, to_definition
+from kapflow.measures.instruments.model import DefinitionError, Instrument, Rater, Severity
 from kapflow.measures.instruments.scoring import InvalidAnswers, score, visible_items
 from kapflow.measures.models import (
     DOSING_SCHEDULES,
     AlertSeverity,
     AlertStatus,
+    ClinicInstrument,
     MeasureAssignment,
     MeasureRequest,
     MeasureResponse,
@@ -379,3 +382,33 @@ def alert_acknowledge(*, member: Membership, alert: SafetyAlert, action_taken: s
             detail=f"safety alert {locked.public_id} acknowledged",
         )
     return locked
+
+
+def instrument_add(*, member: Membership, data: object) -> Instrument:
+    """Add a clinic's own instrument from its decoded definition (raises DefinitionError)."""
+    require(member, Action.INSTRUMENT_MANAGE)
+    instrument = parse_definition(data)
+    if instrument.key in BUILT_IN:
+        raise DefinitionError(
+            [
+                _('the key "%(key)s" belongs to a built-in instrument; choose another')
+                % {"key": instrument.key}
+            ]
+        )
+    with transaction.atomic():
+        ClinicInstrument.objects.create(
+            clinic=member.clinic,
+            key=instrument.key,
+            version=instrument.version,
+            name=instrument.name,
+            definition=to_definition(instrument),
+            uploaded_by=member.user,
+        )
+        audit.record(
+            user=member.user,
+            clinic=member.clinic,
+            action=AuditAction.CREATE,
+            category=DataCategory.CLINIC,
+            detail=f"instrument {instrument.key} v{instrument.version}",
+        )
+    return instrument

@@ -198,6 +198,10 @@ def correct(request: StaffRequest, patient_id: str, response_id: str) -> HttpRes
             member=request.membership, original=original, answers=answers, reason=reason
         )
 
+    if request.method == "GET":  # the form shows the stored answers: a read of clinical data, audited
+        selectors.patient_responses(
+            member=request.membership, patient=patient, instrument_key=original.instrument_key
+        )
     initial = {k: str(v) for k, v in original.answers.items()}
     return _answers_page(
         request, patient, instrument, save, {"original": original, "correcting": True, "initial": initial}

@@ -64,6 +64,9 @@ def test_a_gap_between_bands_is_refused(world, login):
         (b"{not json", "not valid JSON"),
         (b"\xff\xfe\x00", "not text in UTF-8"),
         (b"[]", ""),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not text in UTF-8"),
+        (b"[" * 50_000 + b"]" * 50_000, "nested too deeply"),
+        (b'{"key": ' + b"9" * 5_000 + b"}", "number too long"),
     ],
 )
 def test_a_file_that_is_not_a_definition_is_refused_clearly(world, login, content, message):

@@ -101,6 +101,15 @@ def test_a_correction_is_a_new_response_pointing_to_the_one_it_replaces(world, l
         )
 
 
+def test_opening_the_correction_form_is_audited_as_a_read(world, login, due_phq9):
+    original = services.response_submit(request=due_phq9, answers=PHQ9_CALM, by=world.therapist.user)
+    before = AccessLogEntry.objects.filter(patient=world.patient, action="view", category="measures").count()
+    response = login(world.therapist).get(base(world) + f"responses/{original.public_id}/correct/")
+    assert response.status_code == 200
+    after = AccessLogEntry.objects.filter(patient=world.patient, action="view", category="measures").count()
+    assert after == before + 1
+
+
 def test_a_correction_needs_a_reason(world, due_phq9):
     original = services.response_submit(request=due_phq9, answers=PHQ9_CALM, by=world.therapist.user)
     with pytest.raises(ApplicationError, match="why"):
