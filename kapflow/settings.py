@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "kapflow.intake",
     "kapflow.portal",
     "kapflow.measures",
+    "kapflow.screening",
+    "kapflow.consent",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,8 @@ clinic_patterns: list[URLPattern | URLResolver] = [
     path("patients/", include("kapflow.patients.urls")),
     path("intake/", include("kapflow.intake.urls")),
     path("measures/", include("kapflow.measures.urls")),
+    path("consent/", include("kapflow.consent.urls")),
+    path("screening/", include("kapflow.screening.urls")),
     path("portal/", include("kapflow.portal.staff_urls")),
     path("staff/", include("kapflow.accounts.staff_urls")),
     path("settings/", include("kapflow.clinics.urls")),
@@ -22,6 +24,8 @@ urlpatterns = [
     path("accounts/", include("kapflow.accounts.urls")),
     path("portal/", include("kapflow.portal.urls")),
     path("portal/measures/", include("kapflow.measures.portal_urls")),
+    path("portal/consent/", include("kapflow.consent.portal_urls")),
+    path("portal/health/", include("kapflow.screening.portal_urls")),
     path("c/<slug:clinic>/", include(clinic_patterns)),
 ]
 

@@ -251,6 +251,40 @@ def portal_questionnaire_submitted(world):
     return {"request_id": request.public_id}
 
 
+def screened_patient(world):
+    from decimal import Decimal
+
+    from kapflow.screening.services import screening_record
+
+    vitals = {
+        "adequate_trials": 3,
+        "systolic": 120,
+        "diastolic": 80,
+        "heart_rate": 70,
+        "weight_kg": Decimal("70"),
+        "height_cm": Decimal("175"),
+    }
+    screening_record(member=world.prescriber, patient=world.patient, data=vitals)
+    return patient(world)
+
+
+SCREENING_FORM = {
+    "adequate_trials": "3",
+    "systolic": "120",
+    "diastolic": "80",
+    "heart_rate": "70",
+    "weight_kg": "70",
+    "height_cm": "175",
+}
+HEALTH_FORM = {
+    "pregnant_or_breastfeeding": "no",
+    "psychosis": "no",
+    "bipolar": "no",
+    "antidepressant_trials": "2",
+}
+DECISION_FORM = {"outcome": "more_info", "reason": "Need a cardiology letter"}
+
+
 # --- what each form posts -------------------------------------------------------------------
 CONTACT = {
     "name": "Sam Visitor",
@@ -358,9 +392,59 @@ MATRIX: dict[str, Route] = {
     "measures:trajectory_svg":       Route(measure_trend, (302, 403, 403, 200, 200, 403, 404, 404, 404)),
     "measures:alert":                Route(safety_alert, (302, 403, 403, 200, 200, 403, 404, 404, 404), lambda w: {"action_taken": "Called the patient"}),
     "measures:instruments":          Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404)),
+    # Screening and eligibility: medical professionals record, only the prescriber decides.
+    "screening:overview":            Route(patient,    (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "screening:new":                 Route(patient,    (302, 403, 403, 403, 200, 403, 404, 404, 404), lambda w: SCREENING_FORM),
+    "screening:decide":              Route(screened_patient, (302, 403, 403, 403, 200, 403, 404, 404, 404), lambda w: DECISION_FORM),
+    "screening:rules":               Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404)),
+    "portal_screening:health":       Route(nothing,    (302, 404, 404, 404, 404, 404, 404, 404, 200), lambda w: HEALTH_FORM),
     "portal:join":                   Route(portal_token, (200, 200, 200, 200, 200, 200, 200, 200, 200), lambda w: {"password1": "casey-long-passphrase", "password2": "casey-long-passphrase"}),
 }
 # fmt: on
+
+
+# Informed consent ----------------------------------------------------------------------------
+# The clinic admin publishes the form; Jordan (the "patient" persona) signs it in the portal.
+# Anyone who may see the chart may witness and download the PDF; only clinicians on the care
+# team record a withdrawal. Portal routes take no patient id: the patient's own signatures only.
+def _consent_signature(world):
+    from kapflow.consent.services import consent_sign, template_publish
+
+    template = template_publish(member=world.admin, title="Consent", body="## Risks\nRaised blood pressure.")
+    user = PortalAccount.objects.get(patient=world.patient).user
+    return consent_sign(
+        user=user, patient=world.patient, template=template, typed_name="Jordan Rivera", confirmed=True
+    )
+
+
+def consent_signature(world):
+    return dict(patient(world), signature_id=_consent_signature(world).public_id)
+
+
+def consent_published(world):
+    from kapflow.consent.services import template_publish
+
+    template_publish(member=world.admin, title="Consent", body="## Risks\nRaised blood pressure.")
+    return {}
+
+
+def portal_consent_signature(world):
+    return {"signature_id": _consent_signature(world).public_id}
+
+
+CONSENT_PORTAL_KWARGS = (consent_published, portal_consent_signature)
+# fmt: off
+MATRIX.update({
+    "consent:templates":             Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404), lambda w: {"title": "Consent v2", "body": "New text."}),
+    "consent:witness":               Route(consent_signature, (302, 405, 405, 405, 405, 405, 404, 404, 404), lambda w: {}),
+    "consent:withdraw":              Route(consent_signature, (302, 403, 403, 405, 405, 403, 404, 404, 404), lambda w: {"reason": "Phoned the clinic"}),
+    "consent:pdf":                   Route(consent_signature, (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "portal_consent:sign":           Route(consent_published, (302, 404, 404, 404, 404, 404, 404, 404, 200), lambda w: {"version": "1", "typed_name": "Jordan Rivera", "confirmed": "on"}),
+    "portal_consent:pdf":            Route(portal_consent_signature, (302, 404, 404, 404, 404, 404, 404, 404, 200)),
+    "portal_consent:withdraw":       Route(portal_consent_signature, (302, 404, 404, 404, 404, 404, 404, 404, 405), lambda w: {"reason": ""}),
+})
+# fmt: on
+# End of informed consent ---------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -483,6 +567,7 @@ NOT_OBJECT_KWARGS = (
     portal_questionnaire,
     portal_questionnaire_answered,
     portal_questionnaire_submitted,
+    *CONSENT_PORTAL_KWARGS,
 )
 OBJECT_ROUTES = sorted(n for n, r in MATRIX.items() if r.kwargs not in NOT_OBJECT_KWARGS)
 

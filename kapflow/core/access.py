@@ -41,6 +41,8 @@ ACTION_CATEGORY: dict[Action, DataCategory] = {
     Action.INTAKE_MANAGE: DataCategory.INTAKE,
     Action.INSTRUMENT_MANAGE: DataCategory.CLINIC,
     Action.PORTAL_INVITE: DataCategory.PORTAL,
+    Action.SCREENING_RECORD: DataCategory.CLINICAL,
+    Action.ELIGIBILITY_DECIDE: DataCategory.CLINICAL,
     Action.DEMOGRAPHICS_VIEW: DataCategory.DEMOGRAPHICS,
     Action.DEMOGRAPHICS_EDIT: DataCategory.DEMOGRAPHICS,
     Action.CARE_TEAM_MANAGE: DataCategory.CARE_TEAM,
@@ -58,6 +60,8 @@ WRITE_ACTIONS = frozenset(
         Action.INTAKE_MANAGE,
         Action.INSTRUMENT_MANAGE,
         Action.PORTAL_INVITE,
+        Action.SCREENING_RECORD,
+        Action.ELIGIBILITY_DECIDE,
     }
 )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kapflow.core.roles import CLINICAL_ROLES, Role
+from kapflow.core.roles import CLINICAL_ROLES, MEDICAL_ROLES, Role
 
 
 class Action(StrEnum):
@@ -30,6 +30,8 @@ class Action(StrEnum):
     CLINICAL_VIEW = "clinical.view"
     CLINICAL_EDIT = "clinical.edit"
     PORTAL_INVITE = "portal.invite"
+    SCREENING_RECORD = "screening.record"
+    ELIGIBILITY_DECIDE = "eligibility.decide"
 
 
 # Plain words for refusals people read on the 403 page and in the access log.
@@ -50,6 +52,8 @@ ACTION_WORDS: dict[Action, str] = {
     Action.INTAKE_MANAGE: "work on appointment requests",
     Action.INSTRUMENT_MANAGE: "add the clinic's own questionnaires",
     Action.PORTAL_INVITE: "invite a patient to the portal",
+    Action.SCREENING_RECORD: "record a medical screening (medical professionals only)",
+    Action.ELIGIBILITY_DECIDE: "decide eligibility (prescribers only)",
     Action.DEMOGRAPHICS_VIEW: "see patient details",
     Action.DEMOGRAPHICS_EDIT: "edit patient details",
     Action.CARE_TEAM_MANAGE: "change a care team",
@@ -76,11 +80,19 @@ ROLE_GRANTS: dict[Action, frozenset[Role]] = {
     Action.CLINICAL_VIEW: CLINICAL_ROLES,
     Action.CLINICAL_EDIT: CLINICAL_ROLES,
     Action.PORTAL_INVITE: ADMIN_AND_DESK,
+    Action.SCREENING_RECORD: MEDICAL_ROLES,
+    Action.ELIGIBILITY_DECIDE: frozenset({Role.PRESCRIBER}),
 }
 
 # Actions a clinician may take on a patient only while on that patient's care team.
 CARE_TEAM_ONLY: frozenset[Action] = frozenset(
-    {Action.CLINICAL_VIEW, Action.CLINICAL_EDIT, Action.DEMOGRAPHICS_EDIT}
+    {
+        Action.CLINICAL_VIEW,
+        Action.CLINICAL_EDIT,
+        Action.DEMOGRAPHICS_EDIT,
+        Action.SCREENING_RECORD,
+        Action.ELIGIBILITY_DECIDE,
+    }
 )
 PATIENT_ACTIONS: frozenset[Action] = frozenset(
     {
@@ -90,6 +102,8 @@ PATIENT_ACTIONS: frozenset[Action] = frozenset(
         Action.CLINICAL_VIEW,
         Action.CLINICAL_EDIT,
         Action.PORTAL_INVITE,
+        Action.SCREENING_RECORD,
+        Action.ELIGIBILITY_DECIDE,
     }
 )
 

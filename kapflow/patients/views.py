@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from kapflow.consent.selectors import chart_consent
 from kapflow.core import audit
 from kapflow.core.access import StaffRequest, allowed, staff_view
 from kapflow.core.errors import ApplicationError, Conflict
@@ -28,6 +29,7 @@ from kapflow.patients.forms import (
 from kapflow.patients.models import ClinicalBackground, Patient
 from kapflow.portal.forms import PortalInvitationForm
 from kapflow.portal.selectors import portal_status
+from kapflow.screening.selectors import current_decision, readiness
 
 
 @staff_view(Action.PATIENT_SEARCH)
@@ -91,11 +93,14 @@ def patient_chart(request: StaffRequest, patient_id: str) -> HttpResponseBase:
         "can_edit_clinical": allowed(member, Action.CLINICAL_EDIT, patient),
         "background": background,
         "scores": latest_scores(member=member, patient=patient) if can_clinical else [],
+        "readiness": readiness(patient) if can_clinical else None,
+        "decision": current_decision(patient) if can_clinical else None,
         "open_alerts": [a for a in patient_alerts(member=member, patient=patient) if a.status == "open"]
         if can_clinical
         else [],
         "team_form": CareTeamAddForm(choices=_team_choices(request, patient)),
         "portal": None,
+        "consent": chart_consent(member=member, patient=patient),
     }
     if allowed(member, Action.PORTAL_INVITE, patient):
         context["portal"] = portal_status(patient)

@@ -22,10 +22,16 @@ class PortalFacts:
     has_phone: bool
     has_two_factor: bool
     questionnaires_due: int = 0
+    # The clinic has a consent form and the patient has not signed its current version
+    # (never signed, or signed an older one). A withdrawn consent does not ask again.
+    consent_to_sign: bool = False
+    health_questionnaire_done: bool = True
 
 
 class Step(StrEnum):
     FILL_IN_QUESTIONNAIRES = "fill_in_questionnaires"
+    SIGN_CONSENT = "sign_consent"
+    FILL_IN_HEALTH_QUESTIONNAIRE = "fill_in_health_questionnaire"
     CLINIC_WILL_CONTACT = "clinic_will_contact"
     CARE_TEAM_WILL_CONTACT = "care_team_will_contact"
     GIVE_PHONE_NUMBER = "give_phone_number"
@@ -39,6 +45,11 @@ STEP_TEXT = {
         "You have %(count)d questionnaires to fill in.",
         "count",
     ),
+    Step.FILL_IN_HEALTH_QUESTIONNAIRE: _(
+        "Fill in your health questionnaire before your screening appointment: your medical history, "
+        "medicines and the treatments you have tried."
+    ),
+    Step.SIGN_CONSENT: _("Read and sign your consent form."),
     Step.CLINIC_WILL_CONTACT: _("The clinic will contact you to arrange your screening appointment."),
     Step.CARE_TEAM_WILL_CONTACT: _(
         "Your care team has been chosen. They will contact you to arrange your screening appointment."
@@ -54,7 +65,11 @@ STEP_TEXT = {
 }
 
 # The page a step links to (a URL name), for the steps the patient takes in kapflow itself.
-STEP_LINK = {Step.SET_UP_TWO_FACTOR: "accounts:two_factor"}
+STEP_LINK = {
+    Step.SET_UP_TWO_FACTOR: "accounts:two_factor",
+    Step.SIGN_CONSENT: "portal_consent:sign",
+    Step.FILL_IN_HEALTH_QUESTIONNAIRE: "portal_screening:health",
+}
 
 
 def next_steps(facts: PortalFacts) -> list[Step]:
@@ -62,6 +77,10 @@ def next_steps(facts: PortalFacts) -> list[Step]:
     steps: list[Step] = []
     if facts.questionnaires_due > 0:
         steps.append(Step.FILL_IN_QUESTIONNAIRES)
+    if facts.consent_to_sign:
+        steps.append(Step.SIGN_CONSENT)
+    if not facts.health_questionnaire_done:
+        steps.append(Step.FILL_IN_HEALTH_QUESTIONNAIRE)
     if not facts.has_phone:
         steps.append(Step.GIVE_PHONE_NUMBER)
     steps.append(Step.CARE_TEAM_WILL_CONTACT if facts.has_care_team else Step.CLINIC_WILL_CONTACT)

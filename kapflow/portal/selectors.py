@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_otp import user_has_device
 
 from kapflow.accounts.models import User
+from kapflow.consent.selectors import consent_status
 from kapflow.core import audit
 from kapflow.core.models import AuditAction, DataCategory
 from kapflow.measures.portal_selectors import DueQuestionnaire, due_questionnaires
@@ -16,6 +17,7 @@ from kapflow.patients.models import CareTeamMember, Patient
 from kapflow.patients.selectors import care_team
 from kapflow.portal.models import PortalAccount, PortalInvitation
 from kapflow.portal.next_steps import STEP_LINK, PortalFacts, Step, next_steps, step_text
+from kapflow.screening.models import HealthQuestionnaire
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def portal_home(*, account: PortalAccount) -> PortalHome:
         has_phone=bool(patient.phone.strip()),
         has_two_factor=user_has_device(account.user),
         questionnaires_due=len(questionnaires),
+        consent_to_sign=consent_status(patient).must_sign,
+        health_questionnaire_done=HealthQuestionnaire.objects.filter(patient=patient).exists(),
     )
 
     def link(step: Step) -> str | None:

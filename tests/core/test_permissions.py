@@ -43,6 +43,8 @@ SAME_CLINIC_ON_TEAM = {
     Action.CLINICAL_VIEW: "N N Y Y Y",
     Action.CLINICAL_EDIT: "N N Y Y Y",
     Action.PORTAL_INVITE: "Y Y N N N",
+    Action.SCREENING_RECORD: "N N N Y Y",
+    Action.ELIGIBILITY_DECIDE: "N N N Y N",
 }
 # A patient of the actor's clinic whose care team does not include the actor.
 SAME_CLINIC_OFF_TEAM = {
@@ -52,6 +54,8 @@ SAME_CLINIC_OFF_TEAM = {
     Action.CLINICAL_VIEW: "N N N N N",
     Action.CLINICAL_EDIT: "N N N N N",
     Action.PORTAL_INVITE: "Y Y N N N",
+    Action.SCREENING_RECORD: "N N N N N",
+    Action.ELIGIBILITY_DECIDE: "N N N N N",
 }
 # A patient of another clinic: never allowed, and the record's existence stays hidden,
 # whether or not the actor's id happens to be in that patient's care team.
@@ -82,8 +86,8 @@ def test_the_tables_cover_every_action_and_role():
     assert set(CLINIC_WIDE) | set(SAME_CLINIC_ON_TEAM) == set(Action)
     assert set(SAME_CLINIC_ON_TEAM) == set(SAME_CLINIC_OFF_TEAM) == set(OTHER_CLINIC)
     assert set(ROLES) == set(Role)
-    # 8 clinic-wide actions + 6 patient actions x 4 situations, for each of 5 roles
-    assert len(CASES) == 5 * (8 + 6 * 4)
+    # 8 clinic-wide actions + 8 patient actions x 4 situations, for each of 5 roles
+    assert len(CASES) == 5 * (8 + 8 * 4)
 
 
 @pytest.mark.parametrize(("role", "action", "facts", "mark"), CASES)

@@ -11,12 +11,14 @@ from django.db import transaction
 
 from kapflow.accounts.models import Membership, User
 from kapflow.clinics.models import Clinic, Location, Room, RoomKind
+from kapflow.consent import demo as consent_demo
 from kapflow.core.roles import Role
 from kapflow.intake import demo as intake_demo
 from kapflow.measures import demo as measures_demo
 from kapflow.patients import services
 from kapflow.patients.models import CareTeamMember, ClinicalBackground, Patient
 from kapflow.portal.models import PortalAccount
+from kapflow.screening import demo as screening_demo
 
 PASSWORD = "kapflow-demo"  # noqa: S105 - the published demo password, refused in production
 
@@ -110,7 +112,9 @@ class Command(BaseCommand):
             self._patients(members)
             intake_demo.load(clinics["demo"], members["frontdesk@demo.kapflow.test"])
             measures_demo.load(members["therapist@demo.kapflow.test"])
+            screening_demo.load(members["prescriber@demo.kapflow.test"])
             self._portal_account(clinics["demo"])
+            consent_demo.load(members["admin@demo.kapflow.test"])
         self.stdout.write(self.style.SUCCESS("Demo clinic ready."))
         self.stdout.write(
             "  Public site:  http://127.0.0.1:8000/  (with KAPFLOW_PUBLIC_CLINIC=demo, as make run sets)"
