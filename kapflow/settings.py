@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "kapflow.measures",
     "kapflow.screening",
     "kapflow.consent",
+    "kapflow.courses",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,8 @@ clinic_patterns: list[URLPattern | URLResolver] = [
     path("measures/", include("kapflow.measures.urls")),
     path("consent/", include("kapflow.consent.urls")),
     path("screening/", include("kapflow.screening.urls")),
+    path("courses/", include("kapflow.courses.urls")),
+    path("psychotherapy/", include("kapflow.courses.psychotherapy_urls")),
     path("portal/", include("kapflow.portal.staff_urls")),
     path("staff/", include("kapflow.accounts.staff_urls")),
     path("settings/", include("kapflow.clinics.urls")),
@@ -26,6 +28,7 @@ urlpatterns = [
     path("portal/measures/", include("kapflow.measures.portal_urls")),
     path("portal/consent/", include("kapflow.consent.portal_urls")),
     path("portal/health/", include("kapflow.screening.portal_urls")),
+    path("portal/course/", include("kapflow.courses.portal_urls")),
     path("c/<slug:clinic>/", include(clinic_patterns)),
 ]
 

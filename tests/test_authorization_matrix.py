@@ -315,6 +315,8 @@ def clinic_data(world):
         "idle_timeout_minutes": 20,
         "alert_hours_high": 2,
         "alert_hours_moderate": 12,
+        "preparation_visits_required": 1,
+        "integration_due_days": 2,
     }
 
 
@@ -447,6 +449,115 @@ MATRIX.update({
 # End of informed consent ---------------------------------------------------------------------
 
 
+# Psychotherapy notes and the patient's course ----------------------------------------------
+# A psychotherapy note: only therapists on the care team open the list or start one; a note
+# itself answers 404 to everyone but its author (the clinic setting is off), even the admin.
+# The patient's course in the portal: their own open course only, no id in any URL.
+def psychotherapy_note(world):
+    from kapflow.courses.psychotherapy_services import note_create
+
+    made = note_create(member=world.therapist, patient=world.patient, text="Matrix note")
+    return {"clinic": "demo", "note_id": made.public_id}
+
+
+def portal_course(world):
+    from kapflow.courses.models import TreatmentCourse
+
+    if TreatmentCourse.objects.filter(patient=world.patient, status="active").exists():
+        return {}
+    TreatmentCourse.objects.create(
+        clinic=world.demo,
+        patient=world.patient,
+        route="sublingual",
+        planned_dosing_sessions=2,
+        status="active",
+        starts_on=timezone.localdate(),
+    )
+    return {}
+
+
+COURSE_PORTAL_KWARGS = (portal_course,)
+# fmt: off
+MATRIX.update({
+    "psychotherapy:list":            Route(patient,    (302, 403, 403, 200, 403, 403, 404, 404, 404)),
+    "psychotherapy:new":             Route(patient,    (302, 403, 403, 200, 403, 403, 404, 404, 404), lambda w: {"text": "A new note"}),
+    "psychotherapy:note":            Route(psychotherapy_note, (302, 404, 404, 200, 404, 404, 404, 404, 404), lambda w: {"text": "Revised", "version": "1"}),
+    "psychotherapy:sign":            Route(psychotherapy_note, (302, 404, 404, 405, 404, 404, 404, 404, 404), lambda w: {"version": "1"}),
+    "portal_courses:course":         Route(portal_course, (302, 404, 404, 404, 404, 404, 404, 404, 200)),
+    "portal_courses:intention":      Route(portal_course, (302, 404, 404, 404, 404, 404, 404, 404, 405), lambda w: {"intention-text": "Be present"}),
+    "portal_courses:journal":        Route(portal_course, (302, 404, 404, 404, 404, 404, 404, 404, 405), lambda w: {"journal-text": "It went well", "journal-shared": "on"}),
+})
+# fmt: on
+# End of psychotherapy notes and the patient's course ----------------------------------------
+
+
+# Treatment courses ---------------------------------------------------------------------------
+# Clinical: the clinicians on Jordan's care team (Theo, Priya); never front desk or admin, not
+# the nurse off the team. Only a draft's author (Theo) edits or signs it; anyone on the team
+# reads it and adds addenda to a signed note.
+def _matrix_course(world):
+    from kapflow.courses.services import course_create
+
+    return course_create(
+        member=world.therapist,
+        patient=world.patient,
+        route="sublingual",
+        planned_dosing_sessions=4,
+        therapist_ids=[world.therapist.user_id],
+        medical_ids=[world.prescriber.user_id],
+        starts_on=date(2026, 1, 5),
+    )
+
+
+def course(world):
+    return {"clinic": "demo", "course_id": _matrix_course(world).public_id}
+
+
+def _matrix_note(world):
+    from kapflow.courses.services import visit_create
+
+    return visit_create(
+        member=world.therapist, course=_matrix_course(world), kind="preparation", happened_on=date(2026, 1, 6)
+    ).note
+
+
+def draft_note(world):
+    return {"clinic": "demo", "note_id": _matrix_note(world).public_id}
+
+
+def signed_note(world):
+    from kapflow.courses.services import note_sign
+
+    note = note_sign(member=world.therapist, note=_matrix_note(world), base_version=1)
+    return {"clinic": "demo", "note_id": note.public_id}
+
+
+def course_form(world):
+    return {
+        "route": "sublingual",
+        "planned_dosing_sessions": "4",
+        "therapists": [str(world.therapist.user_id)],
+        "medical": [str(world.prescriber.user_id)],
+        "starts_on": "2026-01-05",
+    }
+
+
+# fmt: off
+MATRIX.update({
+    "courses:patient":               Route(patient,    (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "courses:new":                   Route(patient,    (302, 403, 403, 200, 200, 403, 404, 404, 404), course_form),
+    "courses:course":                Route(course,     (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "courses:status":                Route(course,     (302, 403, 403, 405, 405, 403, 404, 404, 404), lambda w: {"status": "active"}),
+    "courses:visit_new":             Route(course,     (302, 403, 403, 200, 200, 403, 404, 404, 404), lambda w: {"kind": "preparation", "happened_on": "2026-01-06"}),
+    "courses:note":                  Route(draft_note, (302, 403, 403, 200, 200, 403, 404, 404, 404), lambda w: {"version": "1", "readiness": "Ready"}),
+    "courses:autosave":              Route(draft_note, (302, 403, 403, 405, 405, 403, 404, 404, 404)),
+    "courses:sign":                  Route(draft_note, (302, 403, 403, 405, 405, 403, 404, 404, 404), lambda w: {"version": "1"}),
+    "courses:addendum":              Route(signed_note, (302, 403, 403, 405, 405, 403, 404, 404, 404), lambda w: {"text": "Checked again"}),
+})
+# fmt: on
+# End of treatment courses --------------------------------------------------------------------
+
+
 @pytest.fixture(autouse=True)
 def demo_is_the_public_clinic(settings):
     settings.KAPFLOW_PUBLIC_CLINIC = "demo"
@@ -568,6 +679,7 @@ NOT_OBJECT_KWARGS = (
     portal_questionnaire_answered,
     portal_questionnaire_submitted,
     *CONSENT_PORTAL_KWARGS,
+    *COURSE_PORTAL_KWARGS,
 )
 OBJECT_ROUTES = sorted(n for n, r in MATRIX.items() if r.kwargs not in NOT_OBJECT_KWARGS)
 

@@ -26,6 +26,9 @@ class ClinicForm(forms.ModelForm[Clinic]):
             "idle_timeout_minutes",
             "alert_hours_high",
             "alert_hours_moderate",
+            "preparation_visits_required",
+            "integration_due_days",
+            "psychotherapy_notes_shared_with_treating_therapists",
         ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),

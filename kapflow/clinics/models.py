@@ -51,6 +51,23 @@ class Clinic(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(336)],
         help_text=_("Example value: set by your medical director."),
     )
+    preparation_visits_required = models.PositiveSmallIntegerField(
+        _("preparation visits required before the first dosing session"),
+        default=2,
+        validators=[MaxValueValidator(10)],
+        help_text=_("Example value: set by your medical director."),
+    )
+    integration_due_days = models.PositiveSmallIntegerField(
+        _("an integration visit is due within (days) after each dosing session"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Example value: set by your medical director."),
+    )
+    psychotherapy_notes_shared_with_treating_therapists = models.BooleanField(
+        _("treating therapists may read each other's psychotherapy notes"),
+        default=False,
+        help_text=_("Off: only the author reads a psychotherapy note."),
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     next_record_number = models.PositiveIntegerField(default=1, editable=False)

@@ -19,6 +19,8 @@ from kapflow.core.access import StaffRequest, allowed, staff_view
 from kapflow.core.forms import AuditFilterForm
 from kapflow.core.models import AccessLogEntry, AuditAction, DataCategory
 from kapflow.core.permissions import Action
+from kapflow.core.roles import Role
+from kapflow.courses.selectors import overdue_integrations
 from kapflow.intake.selectors import new_request_count
 from kapflow.measures.selectors import open_alerts_for
 from kapflow.patients.selectors import my_patients
@@ -46,6 +48,7 @@ def clinic_home(request: StaffRequest) -> HttpResponseBase:
     context = {
         "my_patients": my_patients(member=member) if member.is_clinical else [],
         "alerts": open_alerts_for(member),
+        "overdue_integrations": overdue_integrations(member) if member.role == Role.THERAPIST else [],
         "now": timezone.now(),
         "can_search": allowed(member, Action.PATIENT_SEARCH),
         "new_requests": new_request_count(member) if allowed(member, Action.INTAKE_VIEW) else None,

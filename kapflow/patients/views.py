@@ -18,6 +18,7 @@ from kapflow.core.access import StaffRequest, allowed, staff_view
 from kapflow.core.errors import ApplicationError, Conflict
 from kapflow.core.models import AuditAction, DataCategory
 from kapflow.core.permissions import Action
+from kapflow.courses.selectors import patient_courses
 from kapflow.measures.selectors import latest_scores, patient_alerts
 from kapflow.patients import selectors, services
 from kapflow.patients.forms import (
@@ -101,6 +102,7 @@ def patient_chart(request: StaffRequest, patient_id: str) -> HttpResponseBase:
         "team_form": CareTeamAddForm(choices=_team_choices(request, patient)),
         "portal": None,
         "consent": chart_consent(member=member, patient=patient),
+        "courses": patient_courses(member=member, patient=patient) if can_clinical else [],
     }
     if allowed(member, Action.PORTAL_INVITE, patient):
         context["portal"] = portal_status(patient)

@@ -26,11 +26,14 @@ class PortalFacts:
     # (never signed, or signed an older one). A withdrawn consent does not ask again.
     consent_to_sign: bool = False
     health_questionnaire_done: bool = True
+    # An open (active or planned) treatment course exists and the patient has set no intention.
+    intentions_to_set: bool = False
 
 
 class Step(StrEnum):
     FILL_IN_QUESTIONNAIRES = "fill_in_questionnaires"
     SIGN_CONSENT = "sign_consent"
+    SET_INTENTIONS = "set_intentions"
     FILL_IN_HEALTH_QUESTIONNAIRE = "fill_in_health_questionnaire"
     CLINIC_WILL_CONTACT = "clinic_will_contact"
     CARE_TEAM_WILL_CONTACT = "care_team_will_contact"
@@ -50,6 +53,7 @@ STEP_TEXT = {
         "medicines and the treatments you have tried."
     ),
     Step.SIGN_CONSENT: _("Read and sign your consent form."),
+    Step.SET_INTENTIONS: _("Set your intentions for your course."),
     Step.CLINIC_WILL_CONTACT: _("The clinic will contact you to arrange your screening appointment."),
     Step.CARE_TEAM_WILL_CONTACT: _(
         "Your care team has been chosen. They will contact you to arrange your screening appointment."
@@ -68,6 +72,7 @@ STEP_TEXT = {
 STEP_LINK = {
     Step.SET_UP_TWO_FACTOR: "accounts:two_factor",
     Step.SIGN_CONSENT: "portal_consent:sign",
+    Step.SET_INTENTIONS: "portal_courses:course",
     Step.FILL_IN_HEALTH_QUESTIONNAIRE: "portal_screening:health",
 }
 
@@ -79,6 +84,8 @@ def next_steps(facts: PortalFacts) -> list[Step]:
         steps.append(Step.FILL_IN_QUESTIONNAIRES)
     if facts.consent_to_sign:
         steps.append(Step.SIGN_CONSENT)
+    if facts.intentions_to_set:
+        steps.append(Step.SET_INTENTIONS)
     if not facts.health_questionnaire_done:
         steps.append(Step.FILL_IN_HEALTH_QUESTIONNAIRE)
     if not facts.has_phone:

@@ -12,6 +12,7 @@ from kapflow.accounts.models import User
 from kapflow.consent.selectors import consent_status
 from kapflow.core import audit
 from kapflow.core.models import AuditAction, DataCategory
+from kapflow.courses.portal_services import needs_intentions, open_course
 from kapflow.measures.portal_selectors import DueQuestionnaire, due_questionnaires
 from kapflow.patients.models import CareTeamMember, Patient
 from kapflow.patients.selectors import care_team
@@ -66,6 +67,7 @@ class PortalHome:
     care_team: list[CareTeamMember]
     steps: list[NextStepItem]
     questionnaires: list[DueQuestionnaire]
+    has_open_course: bool = False
 
 
 def portal_home(*, account: PortalAccount) -> PortalHome:
@@ -81,6 +83,7 @@ def portal_home(*, account: PortalAccount) -> PortalHome:
         questionnaires_due=len(questionnaires),
         consent_to_sign=consent_status(patient).must_sign,
         health_questionnaire_done=HealthQuestionnaire.objects.filter(patient=patient).exists(),
+        intentions_to_set=needs_intentions(patient),
     )
 
     def link(step: Step) -> str | None:
@@ -97,7 +100,13 @@ def portal_home(*, account: PortalAccount) -> PortalHome:
         category=DataCategory.PORTAL,
         detail="portal home",
     )
-    return PortalHome(patient=patient, care_team=team, steps=steps, questionnaires=questionnaires)
+    return PortalHome(
+        patient=patient,
+        care_team=team,
+        steps=steps,
+        questionnaires=questionnaires,
+        has_open_course=open_course(patient) is not None,
+    )
 
 
 def invitation_link_opened(*, invitation: PortalInvitation, user: User | None) -> None:

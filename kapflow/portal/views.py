@@ -88,6 +88,7 @@ def home(request: PortalRequest) -> HttpResponseBase:
         "care_team": page.care_team,
         "steps": page.steps,
         "questionnaires": page.questionnaires,
+        "has_open_course": page.has_open_course,
         "clinic": request.portal_clinic,
         "crisis_text": request.portal_clinic.crisis_line_text,
     }

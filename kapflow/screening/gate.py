@@ -37,6 +37,9 @@ class GateFacts:
     consent: ConsentFacts | None
     on: date
     route: str | None = None
+    # Signed preparation visits of the patient's open course (None: no open course, not checked).
+    preparation_done: int | None = None
+    preparation_required: int = 0
 
 
 class Reason(StrEnum):
@@ -48,6 +51,7 @@ class Reason(StrEnum):
     NO_CONSENT = "no_consent"
     CONSENT_OUTDATED = "consent_outdated"
     CONSENT_WITHDRAWN = "consent_withdrawn"
+    PREPARATION_INCOMPLETE = "preparation_incomplete"
 
 
 @dataclass(frozen=True)
@@ -111,7 +115,23 @@ def _consent_blockers(consent: ConsentFacts | None) -> list[Blocker]:
     return blockers
 
 
+def _preparation_blockers(done: int | None, required: int) -> list[Blocker]:
+    if done is None or done >= required:
+        return []
+    missing = required - done
+    visits = "visit" if required == 1 else "visits"
+    more = "1 more is" if missing == 1 else f"{missing} more are"
+    message = (
+        f"{done} of {required} preparation {visits} done; {more} needed before the first dosing session."
+    )
+    return [Blocker(Reason.PREPARATION_INCOMPLETE, message)]
+
+
 def check(facts: GateFacts) -> GateResult:
-    """Ready iff nothing blocks; decision blockers come first, then consent blockers."""
-    blockers = _decision_blockers(facts.decision, facts.on, facts.route) + _consent_blockers(facts.consent)
+    """Ready iff nothing blocks; decision blockers come first, then consent, then preparation."""
+    blockers = (
+        _decision_blockers(facts.decision, facts.on, facts.route)
+        + _consent_blockers(facts.consent)
+        + _preparation_blockers(facts.preparation_done, facts.preparation_required)
+    )
     return GateResult(ready=not blockers, blockers=tuple(blockers))

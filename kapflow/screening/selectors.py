@@ -40,8 +40,33 @@ def gate_facts(patient: Patient, *, on: date | None = None, route: str | None = 
         else None
     )
     return gate.GateFacts(
-        decision=decision_facts, consent=consent_facts(patient), on=on or timezone.localdate(), route=route
+        decision=decision_facts,
+        consent=consent_facts(patient),
+        on=on or timezone.localdate(),
+        route=route,
+        preparation_done=preparation_done(patient),
+        preparation_required=patient.clinic.preparation_visits_required,
     )
+
+
+def preparation_done(patient: Patient) -> int | None:
+    """Signed preparation notes of the patient's active course (else its newest planned one);
+    None when the patient has no such course (the gate then does not count preparation)."""
+    from kapflow.courses.models import ClinicalNote, CourseStatus, NoteStatus, TreatmentCourse, VisitKind
+
+    courses = TreatmentCourse.objects.filter(patient=patient, voided_at__isnull=True)
+    course = (
+        courses.filter(status=CourseStatus.ACTIVE).first()
+        or courses.filter(status=CourseStatus.PLANNED).order_by("-starts_on", "-id").first()
+    )
+    if course is None:
+        return None
+    return ClinicalNote.objects.filter(
+        visit__course=course,
+        visit__kind=VisitKind.PREPARATION,
+        visit__voided_at__isnull=True,
+        status=NoteStatus.SIGNED,
+    ).count()
 
 
 def readiness(patient: Patient, *, route: str | None = None) -> gate.GateResult:

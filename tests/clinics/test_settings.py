@@ -27,6 +27,8 @@ def clinic_form(**changes: object) -> dict[str, object]:
         "idle_timeout_minutes": 15,
         "alert_hours_high": 4,
         "alert_hours_moderate": 24,
+        "preparation_visits_required": 2,
+        "integration_due_days": 3,
     }
     data.update(changes)
     return data

@@ -44,6 +44,7 @@ def test_reason_values_are_snake_case():
         "no_consent",
         "consent_outdated",
         "consent_withdrawn",
+        "preparation_incomplete",
     ]
     assert [o.value for o in Outcome] == ["eligible", "not_eligible", "more_info"]
 
