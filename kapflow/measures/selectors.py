@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from kapflow.accounts.models import Membership
@@ -115,3 +117,24 @@ def patient_alerts(*, member: Membership, patient: Patient) -> list[SafetyAlert]
     return list(
         SafetyAlert.objects.filter(patient=patient).select_related("acknowledged_by").order_by("-created_at")
     )
+
+
+def access_response(*, member: Membership, patient: Patient, public_id: uuid.UUID | str) -> MeasureResponse:
+    """One response of this patient (clinical data: checked and audited); 404 if not theirs."""
+    require(member, Action.CLINICAL_VIEW, patient)
+    response = (
+        MeasureResponse.objects.filter(patient=patient, public_id=public_id)
+        .select_related("replaces", "created_by")
+        .first()
+    )
+    if response is None:
+        raise Http404("No such response.")
+    audit.record(
+        user=member.user,
+        clinic=member.clinic,
+        patient=patient,
+        action=AuditAction.VIEW,
+        category=DataCategory.MEASURES,
+        detail=f"{response.instrument_key} response {response.public_id}",
+    )
+    return response

@@ -158,19 +158,10 @@ def enter(request: StaffRequest, patient_id: str, request_id: str) -> HttpRespon
 @staff_view()
 def response_detail(request: StaffRequest, patient_id: str, response_id: str) -> HttpResponseBase:
     patient = _patient(request, patient_id)
-    response = (
-        MeasureResponse.objects.filter(patient=patient, public_id=response_id)
-        .select_related("replaces", "created_by")
-        .first()
-    )
-    if response is None:
-        raise Http404("No such response.")
+    response = selectors.access_response(member=request.membership, patient=patient, public_id=response_id)
     instrument = _instrument(request, response.instrument_key)
     rows = [(item, response.answers.get(item.id)) for item in instrument.items]
     labels = {item.id: {o.value: o.label for o in item.options} for item in instrument.items}
-    selectors.patient_responses(
-        member=request.membership, patient=patient, instrument_key=response.instrument_key
-    )
     context = {
         "patient": patient,
         "response": response,
@@ -188,9 +179,8 @@ def response_detail(request: StaffRequest, patient_id: str, response_id: str) ->
 @require_http_methods(["GET", "POST"])
 def correct(request: StaffRequest, patient_id: str, response_id: str) -> HttpResponseBase:
     patient = _patient(request, patient_id, Action.CLINICAL_EDIT)
-    original = MeasureResponse.objects.filter(patient=patient, public_id=response_id).first()
-    if original is None:
-        raise Http404("No such response.")
+    # The form shows the stored answers: a read of clinical data, checked and audited.
+    original = selectors.access_response(member=request.membership, patient=patient, public_id=response_id)
     instrument = _instrument(request, original.instrument_key)
 
     def save(answers: dict[str, int], reason: str) -> MeasureResponse:
@@ -198,10 +188,6 @@ def correct(request: StaffRequest, patient_id: str, response_id: str) -> HttpRes
             member=request.membership, original=original, answers=answers, reason=reason
         )
 
-    if request.method == "GET":  # the form shows the stored answers: a read of clinical data, audited
-        selectors.patient_responses(
-            member=request.membership, patient=patient, instrument_key=original.instrument_key
-        )
     initial = {k: str(v) for k, v in original.answers.items()}
     return _answers_page(
         request, patient, instrument, save, {"original": original, "correcting": True, "initial": initial}

@@ -18,6 +18,7 @@ from kapflow.core.access import StaffRequest, allowed, staff_view
 from kapflow.core.errors import ApplicationError, Conflict
 from kapflow.core.models import AuditAction, DataCategory
 from kapflow.core.permissions import Action
+from kapflow.courses.psychotherapy_services import can_write as psychotherapy_can_write
 from kapflow.courses.selectors import patient_courses
 from kapflow.measures.selectors import latest_scores, patient_alerts
 from kapflow.patients import selectors, services
@@ -92,6 +93,7 @@ def patient_chart(request: StaffRequest, patient_id: str) -> HttpResponseBase:
         "can_manage_team": allowed(member, Action.CARE_TEAM_MANAGE, patient),
         "can_clinical": can_clinical,
         "can_edit_clinical": allowed(member, Action.CLINICAL_EDIT, patient),
+        "can_write_psychotherapy": psychotherapy_can_write(member, patient),
         "background": background,
         "scores": latest_scores(member=member, patient=patient) if can_clinical else [],
         "readiness": readiness(patient) if can_clinical else None,
