@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "kapflow.screening",
     "kapflow.consent",
     "kapflow.courses",
+    "kapflow.dosing",
 ]
 
 MIDDLEWARE = [

@@ -558,6 +558,169 @@ MATRIX.update({
 # End of treatment courses --------------------------------------------------------------------
 
 
+# Dosing protocols (clinic admin) -------------------------------------------------------------
+# Clinic settings, not patient records: only Demo's admin opens them. Each clinic has its own
+# protocol per route (the shipped example until its admin saves one), so the Other clinic's
+# admin reaches their own at their own address: these are not object routes.
+def protocol_route(world):
+    return {"clinic": "demo", "route": "sublingual"}
+
+
+def protocol_version(world):
+    return {"clinic": "demo", "route": "sublingual", "version": 1}
+
+
+def protocol_form(world):
+    from kapflow.dosing.protocol import example
+    from kapflow.dosing.protocol_forms import initial_for
+
+    data = {
+        name: "" if value is None else value if isinstance(value, list) else str(value)
+        for name, value in initial_for(example("sublingual"), 1).items()
+        if value is not False
+    }
+    return {**data, "dose_max": "300", "change_note": "Matrix: highest dose 300 mg"}
+
+
+PROTOCOL_KWARGS = (protocol_route, protocol_version)
+# fmt: off
+MATRIX.update({
+    "protocols:list":                Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404)),
+    "protocols:edit":                Route(protocol_route, (302, 200, 403, 403, 403, 403, 404, 404, 404), protocol_form),
+    "protocols:history":             Route(protocol_route, (302, 200, 403, 403, 403, 403, 404, 404, 404)),
+    "protocols:version":             Route(protocol_version, (302, 200, 403, 403, 403, 403, 404, 404, 404)),
+})
+# fmt: on
+# End of dosing protocols ---------------------------------------------------------------------
+
+
+# Dosing sessions ------------------------------------------------------------------------------
+# Read by the clinicians on the care team (Theo, Priya); check-in, pre-dose record, readings,
+# overrides, administration and discharge by medical professionals on the care team only
+# (Priya; the therapist and the nurse who is not on the team are refused); events, guide notes
+# and addenda by any clinician on the care team. Front desk and clinic admin never see them.
+def _ready_course(world):
+    from tests.dosing.helpers import make_ready
+
+    return make_ready(world)
+
+
+def _session(world, vitals=(124, 80)):
+    from tests.dosing.helpers import checked_in, make_lot
+
+    make_lot(world)
+    return checked_in(world, _ready_course(world), vitals=vitals)
+
+
+def dosing_course(world):
+    return {"clinic": "demo", "course_id": _ready_course(world).public_id}
+
+
+def dosing_session(world):
+    return {"clinic": "demo", "session_id": _session(world).public_id}
+
+
+def caution_session(world):
+    return {"clinic": "demo", "session_id": _session(world, vitals=(150, 85)).public_id}
+
+
+def dosed_session(world):
+    from tests.dosing.helpers import dosed, make_lot
+
+    return {"clinic": "demo", "session_id": dosed(world, _ready_course(world), make_lot(world)).public_id}
+
+
+def dischargeable_session(world):
+    from kapflow.dosing import services
+    from tests.dosing.helpers import backdate, dosed, make_lot
+
+    session = dosed(world, _ready_course(world), make_lot(world))
+    backdate(session, 125)
+    services.reading_record(
+        member=world.prescriber, session=session, kind="vitals", values={"systolic": 122, "diastolic": 78}
+    )
+    services.reading_record(member=world.prescriber, session=session, kind="moaas", moaas=5)
+    return {"clinic": "demo", "session_id": session.public_id}
+
+
+def vitals_reading(world):
+    return dict(dosing_session(world), kind="vitals")
+
+
+def administration_form(world):
+    from kapflow.dosing.models import DosingSession, StockLot
+
+    session = DosingSession.objects.get()
+    return {
+        "dose-dose_mg": "200",
+        "dose-lot": str(StockLot.objects.get().pk),
+        "dose-version": str(session.version),
+    }
+
+
+PREDOSE_FORM = {
+    "predose-fasting_confirmed": "on",
+    "predose-escort_confirmed": "on",
+    "predose-escort_name": "Sam",
+    "predose-intentions_reviewed": "on",
+    "predose-pregnancy_test": "not_applicable",
+    "predose-concomitant_medications": "None today",
+}
+# fmt: off
+MATRIX.update({
+    "dosing:patient":                Route(patient,    (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "dosing:check_in":               Route(dosing_course, (302, 403, 403, 403, 200, 403, 404, 404, 404), lambda w: {}),
+    "dosing:session":                Route(dosing_session, (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "dosing:live":                   Route(dosed_session, (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "dosing:pdf":                    Route(dosed_session, (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "dosing:predose":                Route(dosing_session, (302, 403, 403, 403, 405, 403, 404, 404, 404), lambda w: {**PREDOSE_FORM, "predose-concomitant_medications": "Changed"}),
+    "dosing:reading":                Route(vitals_reading, (302, 403, 403, 403, 405, 403, 404, 404, 404), lambda w: {"vitals-systolic": "130", "vitals-diastolic": "82"}),
+    "dosing:override":               Route(caution_session, (302, 403, 403, 403, 405, 403, 404, 404, 404), lambda w: {"override-check": "vitals", "override-reason": "Anxious; 138/84 at home"}),
+    "dosing:administer":             Route(dosing_session, (302, 403, 403, 403, 405, 403, 404, 404, 404), administration_form),
+    "dosing:cancel":                 Route(dosing_session, (302, 403, 403, 403, 405, 403, 404, 404, 404), lambda w: {"cancel-reason": "Felt unwell"}),
+    "dosing:discharge":              Route(dischargeable_session, (302, 403, 403, 403, 405, 403, 404, 404, 404), lambda w: {"discharge-confirmed": ["walks_unaided", "escort_present", "no_driving"]}),
+    "dosing:event":                  Route(dosed_session, (302, 403, 403, 405, 405, 403, 404, 404, 404), lambda w: {"event-kind": "nausea_vomiting", "event-severity": "mild", "event-outcome": "resolved"}),
+    "dosing:addendum":               Route(dosing_session, (302, 403, 403, 405, 405, 403, 404, 404, 404), lambda w: {"addendum-text": "Called: well"}),
+    "dosing:guide_note":             Route(dosing_session, (302, 403, 403, 405, 405, 403, 404, 404, 404), lambda w: {}),
+})
+# fmt: on
+# End of dosing sessions ----------------------------------------------------------------------
+
+
+# Controlled-substance ledger -----------------------------------------------------------------
+# Clinic-wide, not care-team: prescribers and nurses (Nico too) read and record; the clinic
+# admin reads only (403 on receive, waste and count); therapists and front desk are refused
+# every page. A lot of another clinic is not found (404) through any clinic's address.
+def stock_lot(world):
+    from tests.dosing.helpers import make_lot
+
+    return {"clinic": "demo", "lot_id": make_lot(world).public_id}
+
+
+def stock_receive_form(world):
+    return {
+        "receive-lot_number": "MATRIX-1",
+        "receive-form": "100 mg troche",
+        "receive-quantity_mg": "500",
+        "receive-expires_on": (timezone.localdate() + timedelta(days=365)).isoformat(),
+        "receive-supplier": "",
+    }
+
+
+# fmt: off
+MATRIX.update({
+    "stock:lots":                    Route(demo,       (302, 200, 403, 403, 200, 200, 404, 404, 404)),
+    "stock:receive":                 Route(demo,       (302, 403, 403, 403, 405, 405, 404, 404, 404), stock_receive_form),
+    "stock:lot":                     Route(stock_lot,  (302, 200, 403, 403, 200, 200, 404, 404, 404)),
+    "stock:waste":                   Route(stock_lot,  (302, 403, 403, 403, 405, 405, 404, 404, 404), lambda w: {"waste-quantity_mg": "10", "waste-witness": str(w.nurse.user_id), "waste-reason": "Dropped"}),
+    "stock:count":                   Route(stock_lot,  (302, 403, 403, 403, 405, 405, 404, 404, 404), lambda w: {"count-counted_mg": "1990", "count-witness": str(w.nurse.user_id), "count-reason": "Crumbled"}),
+    "stock:report":                  Route(demo,       (302, 200, 403, 403, 200, 200, 404, 404, 404)),
+    "stock:report_csv":              Route(demo,       (302, 200, 403, 403, 200, 200, 404, 404, 404)),
+})
+# fmt: on
+# End of controlled-substance ledger ----------------------------------------------------------
+
+
 @pytest.fixture(autouse=True)
 def demo_is_the_public_clinic(settings):
     settings.KAPFLOW_PUBLIC_CLINIC = "demo"
@@ -680,6 +843,7 @@ NOT_OBJECT_KWARGS = (
     portal_questionnaire_submitted,
     *CONSENT_PORTAL_KWARGS,
     *COURSE_PORTAL_KWARGS,
+    *PROTOCOL_KWARGS,
 )
 OBJECT_ROUTES = sorted(n for n, r in MATRIX.items() if r.kwargs not in NOT_OBJECT_KWARGS)
 

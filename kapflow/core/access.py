@@ -48,6 +48,10 @@ ACTION_CATEGORY: dict[Action, DataCategory] = {
     Action.CARE_TEAM_MANAGE: DataCategory.CARE_TEAM,
     Action.CLINICAL_VIEW: DataCategory.CLINICAL,
     Action.CLINICAL_EDIT: DataCategory.CLINICAL,
+    Action.DOSING_MEDICAL: DataCategory.CLINICAL,
+    Action.DOSE_ADMINISTER: DataCategory.CLINICAL,
+    Action.STOCK_VIEW: DataCategory.STOCK,
+    Action.STOCK_MANAGE: DataCategory.STOCK,
 }
 WRITE_ACTIONS = frozenset(
     {
@@ -62,6 +66,9 @@ WRITE_ACTIONS = frozenset(
         Action.PORTAL_INVITE,
         Action.SCREENING_RECORD,
         Action.ELIGIBILITY_DECIDE,
+        Action.DOSING_MEDICAL,
+        Action.DOSE_ADMINISTER,
+        Action.STOCK_MANAGE,
     }
 )
 

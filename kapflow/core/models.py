@@ -66,6 +66,7 @@ class DataCategory(models.TextChoices):
     INTAKE = "intake", _("appointment requests")
     PORTAL = "portal", _("patient portal")
     MEASURES = "measures", _("measures and safety alerts")
+    STOCK = "stock", _("controlled-substance ledger")
 
 
 class AuditOutcome(models.TextChoices):

@@ -32,6 +32,11 @@ class Action(StrEnum):
     PORTAL_INVITE = "portal.invite"
     SCREENING_RECORD = "screening.record"
     ELIGIBILITY_DECIDE = "eligibility.decide"
+    DOSING_MEDICAL = "dosing.medical"
+    DOSE_ADMINISTER = "dose.administer"
+    # The controlled-substance ledger (clinic-wide)
+    STOCK_VIEW = "stock.view"
+    STOCK_MANAGE = "stock.manage"
 
 
 # Plain words for refusals people read on the 403 page and in the access log.
@@ -54,6 +59,10 @@ ACTION_WORDS: dict[Action, str] = {
     Action.PORTAL_INVITE: "invite a patient to the portal",
     Action.SCREENING_RECORD: "record a medical screening (medical professionals only)",
     Action.ELIGIBILITY_DECIDE: "decide eligibility (prescribers only)",
+    Action.DOSING_MEDICAL: "check in, monitor or discharge a dosing session (medical professionals only)",
+    Action.DOSE_ADMINISTER: "record a medication administration (medical professionals only)",
+    Action.STOCK_VIEW: "read the controlled-substance ledger",
+    Action.STOCK_MANAGE: "record controlled-substance stock (medical professionals only)",
     Action.DEMOGRAPHICS_VIEW: "see patient details",
     Action.DEMOGRAPHICS_EDIT: "edit patient details",
     Action.CARE_TEAM_MANAGE: "change a care team",
@@ -82,6 +91,10 @@ ROLE_GRANTS: dict[Action, frozenset[Role]] = {
     Action.PORTAL_INVITE: ADMIN_AND_DESK,
     Action.SCREENING_RECORD: MEDICAL_ROLES,
     Action.ELIGIBILITY_DECIDE: frozenset({Role.PRESCRIBER}),
+    Action.DOSING_MEDICAL: MEDICAL_ROLES,
+    Action.DOSE_ADMINISTER: MEDICAL_ROLES,
+    Action.STOCK_VIEW: MEDICAL_ROLES | {Role.CLINIC_ADMIN},
+    Action.STOCK_MANAGE: MEDICAL_ROLES,
 }
 
 # Actions a clinician may take on a patient only while on that patient's care team.
@@ -92,6 +105,8 @@ CARE_TEAM_ONLY: frozenset[Action] = frozenset(
         Action.DEMOGRAPHICS_EDIT,
         Action.SCREENING_RECORD,
         Action.ELIGIBILITY_DECIDE,
+        Action.DOSING_MEDICAL,
+        Action.DOSE_ADMINISTER,
     }
 )
 PATIENT_ACTIONS: frozenset[Action] = frozenset(
@@ -104,6 +119,8 @@ PATIENT_ACTIONS: frozenset[Action] = frozenset(
         Action.PORTAL_INVITE,
         Action.SCREENING_RECORD,
         Action.ELIGIBILITY_DECIDE,
+        Action.DOSING_MEDICAL,
+        Action.DOSE_ADMINISTER,
     }
 )
 

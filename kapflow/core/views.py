@@ -21,6 +21,7 @@ from kapflow.core.models import AccessLogEntry, AuditAction, DataCategory
 from kapflow.core.permissions import Action
 from kapflow.core.roles import Role
 from kapflow.courses.selectors import overdue_integrations
+from kapflow.dosing.selectors import my_open_sessions
 from kapflow.intake.selectors import new_request_count
 from kapflow.measures.selectors import open_alerts_for
 from kapflow.patients.selectors import my_patients
@@ -48,6 +49,7 @@ def clinic_home(request: StaffRequest) -> HttpResponseBase:
     context = {
         "my_patients": my_patients(member=member) if member.is_clinical else [],
         "alerts": open_alerts_for(member),
+        "open_sessions": my_open_sessions(member),
         "overdue_integrations": overdue_integrations(member) if member.role == Role.THERAPIST else [],
         "now": timezone.now(),
         "can_search": allowed(member, Action.PATIENT_SEARCH),

@@ -54,7 +54,12 @@ class StatusForm(forms.Form):
 
 
 class VisitForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind of visit"), choices=VisitKind.choices, widget=forms.RadioSelect)
+    # A dosing session's guide note is started from the session page, not here.
+    kind = forms.ChoiceField(
+        label=_("Kind of visit"),
+        choices=[c for c in VisitKind.choices if c[0] != VisitKind.DOSING],
+        widget=forms.RadioSelect,
+    )
     happened_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -56,6 +56,7 @@ class VisitKind(models.TextChoices):
     PREPARATION = "preparation", _("Preparation")
     INTEGRATION = "integration", _("Integration")
     FOLLOW_UP = "follow_up", _("Follow-up")
+    DOSING = "dosing", _("Dosing session (guide note)")
 
 
 class Visit(ClinicalRecord):
@@ -64,6 +65,10 @@ class Visit(ClinicalRecord):
     kind = models.CharField(_("kind"), max_length=12, choices=VisitKind.choices)
     happened_on = models.DateField(_("date"))
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The therapist's guide note of a dosing session is a visit of that session.
+    dosing_session = models.ForeignKey(
+        "dosing.DosingSession", null=True, blank=True, on_delete=models.PROTECT, related_name="guide_visits"
+    )
 
     class Meta:
         ordering = ["happened_on", "id"]

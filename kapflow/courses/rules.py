@@ -95,7 +95,18 @@ FOLLOW_UP = NoteTemplate(
     "follow_up", gettext_noop("Follow-up note"), (NoteField("notes", gettext_noop("Notes")),)
 )
 
-TEMPLATES: dict[str, NoteTemplate] = {t.key: t for t in (PREPARATION, INTEGRATION, FOLLOW_UP)}
+DOSING = NoteTemplate(
+    "dosing",
+    gettext_noop("Guide note of a dosing session"),
+    (
+        NoteField("intention_revisited", gettext_noop("Intention revisited before dosing")),
+        NoteField("course_of_session", gettext_noop("Course of the session")),
+        NoteField("support_given", gettext_noop("Support given")),
+        NoteField("themes_for_integration", gettext_noop("Themes to take to integration")),
+    ),
+)
+
+TEMPLATES: dict[str, NoteTemplate] = {t.key: t for t in (PREPARATION, INTEGRATION, FOLLOW_UP, DOSING)}
 
 
 class ContentError(ValueError):

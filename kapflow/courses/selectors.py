@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -18,6 +18,7 @@ from kapflow.core.models import AuditAction, DataCategory
 from kapflow.core.permissions import Action
 from kapflow.courses import rules
 from kapflow.courses.models import (
+    OPEN_STATUSES,
     ClinicalNote,
     CourseStatus,
     NoteStatus,
@@ -175,12 +176,38 @@ class OverdueIntegration:
 
 
 def overdue_integrations(member: Membership) -> list[OverdueIntegration]:
-    """Integration visits overdue for the member's patients: always empty for now.
+    """Dosing sessions of the member's courses (as a therapist) still without an integration
+    visit ``clinic.integration_due_days`` after the session day.
 
-    There are no dosing sessions yet. Once there are, this compares each dosing session's
-    date plus ``clinic.integration_due_days`` with the integration visits recorded after it,
-    for the courses on which the member is a therapist, and lists the sessions still without
-    one past their due day. Until then it reports nothing rather than invent anything."""
+    A session counts as integrated when an integration visit of its course falls on or after
+    its day and before the course's next dosing session."""
+    from kapflow.dosing.models import DosingSession, SessionStatus
+
     if not member.is_clinical:
         return []
-    return []
+    today = timezone.localdate()
+    due_days = timedelta(days=member.clinic.integration_due_days)
+    courses = TreatmentCourse.objects.filter(
+        clinic=member.clinic, therapists=member.user, status__in=OPEN_STATUSES, voided_at__isnull=True
+    ).select_related("patient")
+    found = []
+    for course in courses:
+        days = [
+            timezone.localdate(at)
+            for at in DosingSession.objects.filter(
+                course=course, status=SessionStatus.DISCHARGED, voided_at__isnull=True
+            )
+            .order_by("checked_in_at")
+            .values_list("checked_in_at", flat=True)
+        ]
+        visits = list(
+            Visit.objects.filter(
+                course=course, kind=VisitKind.INTEGRATION, voided_at__isnull=True
+            ).values_list("happened_on", flat=True)
+        )
+        for i, day in enumerate(days):
+            until = days[i + 1] if i + 1 < len(days) else None
+            done = any(day <= v and (until is None or v < until) for v in visits)
+            if not done and today > day + due_days:
+                found.append(OverdueIntegration(course=course, session_on=day, due_on=day + due_days))
+    return found

@@ -9,7 +9,7 @@ a signed note never changes again (corrections are addenda).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -34,6 +34,9 @@ from kapflow.courses.models import (
     VisitKind,
 )
 from kapflow.patients.models import Patient
+
+if TYPE_CHECKING:
+    from kapflow.dosing.models import DosingSession
 from kapflow.screening.models import Route
 
 MAX_PLANNED_SESSIONS = 50
@@ -175,11 +178,25 @@ def course_set_status(
     return current
 
 
-def visit_create(*, member: Membership, course: TreatmentCourse, kind: str, happened_on: date) -> Visit:
-    """Record a visit of the course, with an empty draft note of the visit's template."""
+def visit_create(
+    *,
+    member: Membership,
+    course: TreatmentCourse,
+    kind: str,
+    happened_on: date,
+    dosing_session: DosingSession | None = None,
+) -> Visit:
+    """Record a visit of the course, with an empty draft note of the visit's template. A
+    dosing visit (the guide note) belongs to a dosing session of the course and needs it."""
     require(member, Action.CLINICAL_EDIT, course.patient)
     if kind not in VisitKind.values:
         raise ApplicationError(_("Choose the kind of visit."))
+    if (kind == VisitKind.DOSING) != (dosing_session is not None) or (
+        dosing_session is not None and dosing_session.course_id != course.pk
+    ):
+        raise ApplicationError(
+            _("A guide note is started from its dosing session's page; here, choose another kind of visit.")
+        )
     if course.status not in OPEN_STATUSES:
         raise ApplicationError(_("This course is closed; visits are recorded on an open course."))
     if happened_on > timezone.localdate():
@@ -192,6 +209,7 @@ def visit_create(*, member: Membership, course: TreatmentCourse, kind: str, happ
             kind=kind,
             happened_on=happened_on,
             staff=member.user,
+            dosing_session=dosing_session,
             created_by=member.user,
             updated_by=member.user,
         )

@@ -26,7 +26,7 @@ from kapflow.courses.forms import (
     content_of,
     note_form_class,
 )
-from kapflow.courses.models import ClinicalNote, NoteStatus, TreatmentCourse
+from kapflow.courses.models import ClinicalNote, CourseStatus, NoteStatus, TreatmentCourse
 from kapflow.patients.selectors import access_patient
 
 
@@ -92,6 +92,9 @@ def course_detail(request: StaffRequest, course_id: str) -> HttpResponseBase:
         "member": request.membership,
         "can_edit": allowed(request.membership, Action.CLINICAL_EDIT, course.patient),
         "status_form": StatusForm(initial={"status": course.status}),
+        "dosing_sessions": list(course.dosing_sessions.filter(voided_at__isnull=True).order_by("number")),
+        "can_check_in": course.status == CourseStatus.ACTIVE
+        and allowed(request.membership, Action.DOSING_MEDICAL, course.patient),
         **selectors.course_timeline(member=request.membership, course=course),
     }
     return render(request, "courses/course.html", context)

@@ -127,6 +127,27 @@ def _create_request(assignment: MeasureAssignment, due_at: datetime) -> MeasureR
     return request
 
 
+def dosing_requests(
+    patient: Patient, *, before_dose_at: datetime | None = None, after_dose_at: datetime | None = None
+) -> list[MeasureRequest]:
+    """The occurrences of dosing-relative assignments: before-dosing ones due at check-in,
+    after-dosing ones due the assignment's hours after the first dose."""
+    created = []
+    active = MeasureAssignment.objects.filter(
+        patient=patient, stopped_at__isnull=True, voided_at__isnull=True
+    )
+    if before_dose_at is not None:
+        for assignment in active.filter(schedule=Schedule.BEFORE_DOSING):
+            created.append(_create_request(assignment, before_dose_at))
+    if after_dose_at is not None:
+        for assignment in active.filter(schedule=Schedule.AFTER_DOSING):
+            assert assignment.hours_after
+            created.append(
+                _create_request(assignment, after_dose_at + timedelta(hours=assignment.hours_after))
+            )
+    return created
+
+
 def ensure_requests(patient: Patient, now: datetime | None = None) -> None:
     """Create the occurrences of repeating assignments that have fallen due, and mark an
     older unanswered one as missed once a newer one is due (the patient sees the current one)."""

@@ -34,6 +34,8 @@ CLINIC_WIDE = {
     Action.INTAKE_VIEW: "Y Y N N N",
     Action.INTAKE_MANAGE: "Y Y N N N",
     Action.INSTRUMENT_MANAGE: "Y N N N N",
+    Action.STOCK_VIEW: "Y N N Y Y",
+    Action.STOCK_MANAGE: "N N N Y Y",
 }
 # A patient of the actor's clinic whose care team includes the actor.
 SAME_CLINIC_ON_TEAM = {
@@ -45,6 +47,8 @@ SAME_CLINIC_ON_TEAM = {
     Action.PORTAL_INVITE: "Y Y N N N",
     Action.SCREENING_RECORD: "N N N Y Y",
     Action.ELIGIBILITY_DECIDE: "N N N Y N",
+    Action.DOSING_MEDICAL: "N N N Y Y",
+    Action.DOSE_ADMINISTER: "N N N Y Y",
 }
 # A patient of the actor's clinic whose care team does not include the actor.
 SAME_CLINIC_OFF_TEAM = {
@@ -56,6 +60,8 @@ SAME_CLINIC_OFF_TEAM = {
     Action.PORTAL_INVITE: "Y Y N N N",
     Action.SCREENING_RECORD: "N N N N N",
     Action.ELIGIBILITY_DECIDE: "N N N N N",
+    Action.DOSING_MEDICAL: "N N N N N",
+    Action.DOSE_ADMINISTER: "N N N N N",
 }
 # A patient of another clinic: never allowed, and the record's existence stays hidden,
 # whether or not the actor's id happens to be in that patient's care team.
@@ -86,8 +92,10 @@ def test_the_tables_cover_every_action_and_role():
     assert set(CLINIC_WIDE) | set(SAME_CLINIC_ON_TEAM) == set(Action)
     assert set(SAME_CLINIC_ON_TEAM) == set(SAME_CLINIC_OFF_TEAM) == set(OTHER_CLINIC)
     assert set(ROLES) == set(Role)
-    # 8 clinic-wide actions + 8 patient actions x 4 situations, for each of 5 roles
-    assert len(CASES) == 5 * (8 + 8 * 4)
+    # 10 clinic-wide actions + 10 patient actions x 4 situations, for each of 5 roles
+    assert len(CLINIC_WIDE) == 10
+    assert len(SAME_CLINIC_ON_TEAM) == 10
+    assert len(CASES) == 5 * (10 + 10 * 4)
 
 
 @pytest.mark.parametrize(("role", "action", "facts", "mark"), CASES)
@@ -134,11 +142,44 @@ def test_clinicians_off_the_care_team_are_refused_clinical_access_with_a_reason(
         Action.CARE_TEAM_MANAGE,
         Action.CLINICAL_VIEW,
         Action.CLINICAL_EDIT,
+        Action.DOSING_MEDICAL,
+        Action.DOSE_ADMINISTER,
     ],
 )
 def test_a_patient_action_without_the_patients_facts_raises_value_error(action):
     with pytest.raises(ValueError, match="pass the patient's facts"):
         decide(Actor(user_id=ME, clinic_id=HERE, role=Role.CLINIC_ADMIN), action)
+
+
+def test_a_therapist_on_the_care_team_may_not_record_a_dose():
+    therapist = Actor(user_id=ME, clinic_id=HERE, role=Role.THERAPIST)
+    decision = decide(therapist, Action.DOSE_ADMINISTER, PatientFacts(HERE, frozenset({ME, COLLEAGUE})))
+    assert not decision.allowed
+    assert not decision.hide  # a refusal the user may see (403)
+    assert decision.reason == (
+        "As a therapist you may not record a medication administration "
+        "(medical professionals only) (dose.administer)."
+    )
+    # the same therapist may still read and write the rest of the clinical record
+    assert decide(therapist, Action.CLINICAL_EDIT, PatientFacts(HERE, frozenset({ME}))).allowed
+
+
+@pytest.mark.parametrize("role", [Role.PRESCRIBER, Role.NURSE])
+@pytest.mark.parametrize("action", [Action.DOSING_MEDICAL, Action.DOSE_ADMINISTER])
+def test_medical_professionals_off_the_care_team_may_not_run_a_dosing_session(role, action):
+    medic = Actor(user_id=ME, clinic_id=HERE, role=role)
+    decision = decide(medic, action, PatientFacts(HERE, frozenset({COLLEAGUE})))
+    assert not decision.allowed
+    assert "care team" in decision.reason
+    assert decide(medic, action, PatientFacts(HERE, frozenset({ME}))).allowed
+
+
+def test_the_stock_ledger_is_clinic_wide_and_needs_no_patient():
+    admin = Actor(user_id=ME, clinic_id=HERE, role=Role.CLINIC_ADMIN)
+    assert decide(admin, Action.STOCK_VIEW).allowed
+    refused = decide(admin, Action.STOCK_MANAGE)
+    assert not refused.allowed
+    assert "record controlled-substance stock" in refused.reason
 
 
 user_ids = st.integers(min_value=1, max_value=50)

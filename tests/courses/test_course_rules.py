@@ -45,7 +45,13 @@ def test_the_templates_have_the_fields_of_the_issue():
         "measures_reviewed",
     ]
     assert [f.name for f in rules.FOLLOW_UP.fields] == ["notes"]
-    assert set(rules.TEMPLATES) == {"preparation", "integration", "follow_up"}
+    assert [f.name for f in rules.DOSING.fields] == [
+        "intention_revisited",
+        "course_of_session",
+        "support_given",
+        "themes_for_integration",
+    ]
+    assert set(rules.TEMPLATES) == {"preparation", "integration", "follow_up", "dosing"}
 
 
 def test_valid_preparation_content_is_kept_with_checklist_in_template_order():
@@ -75,7 +81,7 @@ def test_empty_content_is_valid():
         ("preparation", {"explained": "no_driving"}, "list of checklist items"),
         ("preparation", {"explained": ["flying"]}, "no item flying"),
         ("preparation", {"readiness": "x" * 10_001}, "10,001 characters"),
-        ("dosing", {}, "no note template 'dosing'"),
+        ("medication", {}, "no note template 'medication'"),
     ],
 )
 def test_content_that_does_not_fit_the_template_is_refused(template, content, words):

@@ -31,7 +31,7 @@ def test_a_visit_comes_with_an_empty_draft_note_of_its_kind(world):
 
 
 @pytest.mark.parametrize(
-    ("kind", "on", "words"), [("dosing", None, "kind of visit"), ("preparation", 1, "not before")]
+    ("kind", "on", "words"), [("dosing", None, "another kind of visit"), ("preparation", 1, "not before")]
 )
 def test_a_bad_visit_is_refused(world, kind, on, words):
     day = timezone.localdate() + timedelta(days=on) if on else date(2026, 1, 9)

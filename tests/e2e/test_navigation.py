@@ -10,9 +10,20 @@ from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-ADMIN_NAV = ["Home", "Patients", "New patient", "Requests", "Staff", "Clinic settings", "Access log"]
+ADMIN_NAV = [
+    "Home",
+    "Patients",
+    "New patient",
+    "Requests",
+    "Staff",
+    "Controlled substances",
+    "Clinic settings",
+    "Protocols",
+    "Access log",
+]
 DESK_NAV = ["Home", "Patients", "New patient", "Requests"]
 CLINICIAN_NAV = ["Home", "Patients"]
+MEDICAL_NAV = ["Home", "Patients", "Controlled substances"]
 
 
 @pytest.mark.parametrize(
@@ -21,8 +32,8 @@ CLINICIAN_NAV = ["Home", "Patients"]
         ("admin", ADMIN_NAV),
         ("frontdesk", DESK_NAV),
         ("therapist", CLINICIAN_NAV),
-        ("prescriber", CLINICIAN_NAV),
-        ("nurse", CLINICIAN_NAV),
+        ("prescriber", MEDICAL_NAV),
+        ("nurse", MEDICAL_NAV),
         ("other_admin", ADMIN_NAV),
     ],
 )

@@ -14,6 +14,7 @@ from kapflow.clinics.models import Clinic, Location, Room, RoomKind
 from kapflow.consent import demo as consent_demo
 from kapflow.core.roles import Role
 from kapflow.courses import demo as courses_demo
+from kapflow.dosing import demo as dosing_demo
 from kapflow.intake import demo as intake_demo
 from kapflow.measures import demo as measures_demo
 from kapflow.patients import services
@@ -117,6 +118,12 @@ class Command(BaseCommand):
             self._portal_account(clinics["demo"])
             consent_demo.load(members["admin@demo.kapflow.test"])
             courses_demo.load(members["therapist@demo.kapflow.test"], members["prescriber@demo.kapflow.test"])
+            dosing_demo.load(
+                desk=members["frontdesk@demo.kapflow.test"],
+                therapist=members["therapist@demo.kapflow.test"],
+                prescriber=members["prescriber@demo.kapflow.test"],
+                nurse=members["nurse@demo.kapflow.test"],
+            )
         self.stdout.write(self.style.SUCCESS("Demo clinic ready."))
         self.stdout.write(
             "  Public site:  http://127.0.0.1:8000/  (with KAPFLOW_PUBLIC_CLINIC=demo, as make run sets)"
