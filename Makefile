@@ -1,4 +1,4 @@
-# kapflow: `make run` serves the demo clinic, `make test` runs the whole suite.
+# kapflow: `make run` serves the demo clinic (with the task worker), `make test` runs the whole suite.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -21,7 +21,10 @@ run: export KAPFLOW_PUBLIC_CLINIC ?= demo
 run: $(STAMP)
 	$(BIN)/kapflow manage migrate --noinput
 	$(BIN)/kapflow demo
-	@echo "Outgoing email (invitations, password resets) is written to $(KAPFLOW_DATA_DIR)/mail/"
+	@echo "Outgoing email (invitations, password resets, reminders) is written to $(KAPFLOW_DATA_DIR)/mail/"
+# The task worker (email reminders) runs in the background and is stopped with the server.
+	$(BIN)/kapflow worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/kapflow serve --host 127.0.0.1 --port 8000
 
 test: $(STAMP)

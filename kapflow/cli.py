@@ -1,4 +1,4 @@
-"""The ``kapflow`` command: serve, demo, audit verify, and Django's commands under ``manage``."""
+"""The ``kapflow`` command: serve, worker, demo, audit verify, and Django's commands under ``manage``."""
 
 from __future__ import annotations
 
@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser.add_argument("--host", default=os.environ.get("KAPFLOW_HOST", "127.0.0.1"))
     serve_parser.add_argument("--port", type=int, default=int(os.environ.get("KAPFLOW_PORT", "8000")))
     serve_parser.add_argument("--workers", type=int, default=int(os.environ.get("KAPFLOW_WORKERS", "2")))
+    commands.add_parser(
+        "worker",
+        help="run the background task worker (email reminders); options go to db_worker, e.g. --batch",
+        add_help=False,
+    )
     commands.add_parser("demo", help="create or refresh the demo clinic (refused in production)")
     audit_parser = commands.add_parser("audit", help="the access log")
     audit_parser.add_argument("audit_command", choices=["verify"])
@@ -65,6 +70,14 @@ def main(argv: list[str] | None = None) -> None:
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(["kapflow manage", *argv[1:]])
+        return
+    if argv[:1] == ["worker"]:
+        # The database task worker of django-tasks; every option is db_worker's own
+        # (--batch: run what is due, then exit; --interval, --max-tasks, --queue-name ...).
+        _setup()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["kapflow", "db_worker", *argv[1:]])
         return
     args = parser.parse_args(argv)
     _setup()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -91,6 +93,9 @@ INSTALLED_APPS = [
     "kapflow.consent",
     "kapflow.courses",
     "kapflow.dosing",
+    "kapflow.scheduling",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +154,9 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
             },
+            # Tests use a file of their own (not Django's in-memory database), so tests of
+            # concurrent writers run on SQLite as they would in use; one file per test run.
+            "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"kapflow-test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -275,6 +283,9 @@ else:
     # Development: every message is written as a file, so nothing leaves the machine.
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "mail"
+
+# --- Background tasks (reminders; later exports): stored in the database, run by `kapflow worker`
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # --- Logging: no health data in logs; requests are logged by path only ----------------------
 LOGGING = {

@@ -14,6 +14,8 @@ clinic_patterns: list[URLPattern | URLResolver] = [
     path("dosing/", include("kapflow.dosing.urls")),
     path("stock/", include("kapflow.dosing.stock_urls")),
     path("protocols/", include("kapflow.dosing.protocol_urls")),
+    path("schedule/", include("kapflow.scheduling.urls")),
+    path("calendar/", include("kapflow.scheduling.calendar_urls")),
     path("portal/", include("kapflow.portal.staff_urls")),
     path("staff/", include("kapflow.accounts.staff_urls")),
     path("settings/", include("kapflow.clinics.urls")),
@@ -32,6 +34,8 @@ urlpatterns = [
     path("portal/consent/", include("kapflow.consent.portal_urls")),
     path("portal/health/", include("kapflow.screening.portal_urls")),
     path("portal/course/", include("kapflow.courses.portal_urls")),
+    path("portal/appointments/", include("kapflow.scheduling.portal_urls")),
+    path("feeds/", include("kapflow.scheduling.feed_urls")),
     path("c/<slug:clinic>/", include(clinic_patterns)),
 ]
 

@@ -317,6 +317,10 @@ def clinic_data(world):
         "alert_hours_moderate": 12,
         "preparation_visits_required": 1,
         "integration_due_days": 2,
+        "appointment_notice_hours": 12,
+        "reminder_hours": "24",
+        "dosing_setup_minutes": 15,
+        "turnover_minutes": 10,
     }
 
 
@@ -721,6 +725,229 @@ MATRIX.update({
 # End of controlled-substance ledger ----------------------------------------------------------
 
 
+# Calendars and feeds --------------------------------------------------------------------------
+# Every staff role reads the calendars and the board (names and kinds only, never clinical
+# detail) and keeps calendar feeds of their own. Revoking a feed: its owner only (Alex here);
+# anyone else's feed is not found. The public feed needs no sign-in: its secret token is the
+# key, so every persona gets the same 200 with a valid token.
+FEED_TOKEN = "matrix-calendar-feed-token"
+
+
+def calendar_feed(world):
+    from kapflow.scheduling.models import CalendarFeed
+
+    feed, _created = CalendarFeed.objects.get_or_create(
+        clinic=world.demo, user=world.admin.user, token_hash=hashlib.sha256(b"matrix-admin-feed").hexdigest()
+    )
+    return {"clinic": "demo", "feed_id": feed.pk}
+
+
+def feed_token(world):
+    from kapflow.scheduling.models import CalendarFeed
+
+    CalendarFeed.objects.get_or_create(
+        clinic=world.demo,
+        user=world.therapist.user,
+        token_hash=hashlib.sha256(FEED_TOKEN.encode()).hexdigest(),
+    )
+    return {"token": FEED_TOKEN}
+
+
+CALENDAR_KWARGS = (feed_token,)
+
+# fmt: off
+MATRIX.update({
+    "calendar:day":                  Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "calendar:week":                 Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "calendar:today":                Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "calendar:today_rows":           Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "calendar:feeds":                Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "calendar:feed_revoke":          Route(calendar_feed, (302, 405, 404, 404, 404, 404, 404, 404, 404), lambda w: {}),
+    "feeds:ics":                     Route(feed_token, (200, 200, 200, 200, 200, 200, 200, 200, 200)),
+})
+# fmt: on
+# End of calendars and feeds -------------------------------------------------------------------
+
+
+# Portal appointments ---------------------------------------------------------------------------
+# The patient's own appointments: no patient id in any URL, an appointment's id finds only the
+# signed-in patient's own (Jordan's, three days ahead: outside the notice period). Staff have no
+# portal account (404); anonymous visitors are sent to sign in.
+def portal_appointment(world):
+    from kapflow.scheduling.models import Appointment
+
+    starts_at = timezone.now() + timedelta(days=3)
+    appointment = Appointment.objects.create(
+        clinic=world.demo,
+        patient=world.patient,
+        kind="preparation",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=1),
+        room=world.room,
+    )
+    return {"appointment_id": appointment.public_id}
+
+
+APPOINTMENT_PORTAL_KWARGS = (portal_appointment,)
+# fmt: off
+MATRIX.update({
+    "portal_appointments:list":      Route(nothing,    (302, 404, 404, 404, 404, 404, 404, 404, 200)),
+    "portal_appointments:cancel":    Route(portal_appointment, (302, 404, 404, 404, 404, 404, 404, 404, 200), lambda w: {"reason": "Flu"}),
+    "portal_appointments:change":    Route(portal_appointment, (302, 404, 404, 404, 404, 404, 404, 404, 200), lambda w: {"text": "Any morning next week"}),
+    "portal_appointments:ics":       Route(portal_appointment, (302, 404, 404, 404, 404, 404, 404, 404, 200)),
+})
+# fmt: on
+# End of portal appointments --------------------------------------------------------------------
+
+
+# Scheduling ------------------------------------------------------------------------------------
+# Every staff role books and reads appointments (names, kinds and times; no clinical detail);
+# the clinic admin sets hours, appointment types and closures. Patients have their own pages in
+# the portal. A dosing appointment's check-in opens the session only for the medical team.
+def _future_appointment(world, *, days: int = 7):
+    from tests.scheduling.helpers import at, book, weekday_ahead
+
+    return book(world, start=at(weekday_ahead(days), 10))
+
+
+def _direct_appointment(world, *, start, status):
+    from kapflow.scheduling.models import Appointment, AppointmentStaff
+
+    appointment = Appointment.objects.create(
+        clinic=world.demo,
+        patient=world.patient,
+        kind="follow_up",
+        starts_at=start,
+        ends_at=start + timedelta(minutes=30),
+        status=status,
+    )
+    AppointmentStaff.objects.create(appointment=appointment, user=world.therapist.user, role="therapist")
+    return appointment
+
+
+def appointment(world):
+    return {"clinic": "demo", "appointment_id": _future_appointment(world).public_id}
+
+
+def appointment_today(world):
+    from kapflow.scheduling.models import WorkingHours
+    from tests.scheduling.helpers import DENVER
+
+    now = timezone.localtime(timezone.now(), DENVER)
+    WorkingHours.objects.create(clinic=world.demo, weekday=now.weekday(), starts="00:00", ends="23:59")
+    start = min(now + timedelta(minutes=5), now.replace(hour=23, minute=20))
+    return {
+        "clinic": "demo",
+        "appointment_id": _direct_appointment(world, start=start, status="booked").public_id,
+    }
+
+
+def appointment_past(world):
+    start = timezone.now() - timedelta(hours=3)
+    return {
+        "clinic": "demo",
+        "appointment_id": _direct_appointment(world, start=start, status="booked").public_id,
+    }
+
+
+def appointment_checked_in(world):
+    start = timezone.now() - timedelta(minutes=10)
+    return {
+        "clinic": "demo",
+        "appointment_id": _direct_appointment(world, start=start, status="checked_in").public_id,
+    }
+
+
+def booking_form(world):
+    from tests.scheduling.helpers import weekday_ahead
+
+    return {
+        "patient": str(world.patient.pk),
+        "kind": "preparation",
+        "day": weekday_ahead(9).isoformat(),
+        "time": "11:00",
+        "staff": [str(world.therapist.user_id)],
+        "action": "book",
+    }
+
+
+def move_form(world):
+    from tests.scheduling.helpers import weekday_ahead
+
+    return {"day": weekday_ahead(7).isoformat(), "time": "14:00", "staff": [str(world.therapist.user_id)]}
+
+
+def plan_course(world):
+    from tests.dosing.helpers import make_ready
+
+    return {"clinic": "demo", "course_id": make_ready(world).public_id}
+
+
+def plan_form(world):
+    from tests.scheduling.helpers import weekday_ahead
+
+    day = weekday_ahead(5).isoformat()
+    return {
+        "start_day": day,
+        "room": str(world.room.pk),
+        "therapist": str(world.therapist.user_id),
+        "medical": str(world.prescriber.user_id),
+        "action": "confirm",
+        "rows": "1",
+        "row-0-kind": "dosing",
+        "row-0-day": day,
+        "row-0-time": "09:00",
+        "row-0-include": "on",
+    }
+
+
+def staff_member_hours(world):
+    return {"clinic": "demo", "membership_id": world.therapist.pk}
+
+
+def appointment_kind(world):
+    return {"clinic": "demo", "kind": "preparation"}
+
+
+def closure(world):
+    from kapflow.scheduling.models import Unavailability
+
+    start = timezone.now() + timedelta(days=30)
+    closure = Unavailability.objects.create(
+        clinic=world.demo,
+        starts_at=start,
+        ends_at=start + timedelta(hours=8),
+        reason="Training",
+        created_by=world.admin.user,
+    )
+    return {"clinic": "demo", "closure_id": closure.public_id}
+
+
+def closure_form(world):
+    return {"starts_at": "2027-01-04T08:00", "ends_at": "2027-01-04T18:00", "reason": "Team day"}
+
+
+# fmt: off
+MATRIX.update({
+    "scheduling:book":               Route(demo,       (302, 200, 200, 200, 200, 200, 404, 404, 404), booking_form),
+    "scheduling:appointment":        Route(appointment, (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "scheduling:check_in":           Route(appointment_today, (302, 405, 405, 405, 405, 405, 404, 404, 404), lambda w: {}),
+    "scheduling:no_show":            Route(appointment_past, (302, 405, 405, 405, 405, 405, 404, 404, 404), lambda w: {}),
+    "scheduling:complete":           Route(appointment_checked_in, (302, 405, 405, 405, 405, 405, 404, 404, 404), lambda w: {}),
+    "scheduling:cancel":             Route(appointment, (302, 405, 405, 405, 405, 405, 404, 404, 404), lambda w: {"reason": "Unwell"}),
+    "scheduling:move":               Route(appointment, (302, 405, 405, 405, 405, 405, 404, 404, 404), move_form),
+    "scheduling:patient":            Route(patient,    (302, 200, 200, 200, 200, 200, 404, 404, 404)),
+    "scheduling:plan":               Route(plan_course, (302, 200, 200, 200, 200, 200, 404, 404, 404), plan_form),
+    "scheduling:hours":              Route(demo,       (302, 200, 403, 403, 403, 403, 404, 404, 404), lambda w: {"d0_from": "09:00", "d0_until": "17:00"}),
+    "scheduling:staff_hours":        Route(staff_member_hours, (302, 200, 403, 403, 403, 403, 404, 404, 404), lambda w: {"d0_from": "09:00", "d0_until": "13:00"}),
+    "scheduling:type":               Route(appointment_kind, (302, 200, 403, 403, 403, 403, 404, 404, 404), lambda w: {"duration_minutes": "75", "needs_therapist": "on"}),
+    "scheduling:closure_add":        Route(demo,       (302, 405, 403, 403, 403, 403, 404, 404, 404), closure_form),
+    "scheduling:closure_remove":     Route(closure,    (302, 405, 403, 403, 403, 403, 404, 404, 404), lambda w: {}),
+})
+# fmt: on
+# End of scheduling ------------------------------------------------------------------------------
+
+
 @pytest.fixture(autouse=True)
 def demo_is_the_public_clinic(settings):
     settings.KAPFLOW_PUBLIC_CLINIC = "demo"
@@ -844,6 +1071,9 @@ NOT_OBJECT_KWARGS = (
     *CONSENT_PORTAL_KWARGS,
     *COURSE_PORTAL_KWARGS,
     *PROTOCOL_KWARGS,
+    *CALENDAR_KWARGS,
+    *APPOINTMENT_PORTAL_KWARGS,
+    appointment_kind,  # each clinic's own kinds of appointment, not records
 )
 OBJECT_ROUTES = sorted(n for n, r in MATRIX.items() if r.kwargs not in NOT_OBJECT_KWARGS)
 

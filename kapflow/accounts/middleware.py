@@ -24,6 +24,9 @@ ENROL_MESSAGE = _("This clinic requires two-factor authentication. Set it up to 
 EXEMPT_PREFIXES = ("/static/", "/accounts/logout/", "/accounts/2fa/", "/healthz")
 
 
+POLL_HEADER = "X-Kapflow-Poll"  # set by the htmx elements that refresh on a timer
+
+
 class SessionPolicyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
@@ -45,7 +48,9 @@ class SessionPolicyMiddleware:
             return self._sign_out(request, ABSOLUTE_MESSAGE)
         if now - last_seen > idle_limit:
             return self._sign_out(request, IDLE_MESSAGE)
-        session[SESSION_LAST_SEEN] = now
+        if not request.headers.get(POLL_HEADER):
+            # A page refreshing itself on a timer is not someone at the keyboard.
+            session[SESSION_LAST_SEEN] = now
         if request.path.startswith(EXEMPT_PREFIXES):
             return None
         user = request.user

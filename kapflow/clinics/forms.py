@@ -28,6 +28,10 @@ class ClinicForm(forms.ModelForm[Clinic]):
             "alert_hours_moderate",
             "preparation_visits_required",
             "integration_due_days",
+            "appointment_notice_hours",
+            "reminder_hours",
+            "dosing_setup_minutes",
+            "turnover_minutes",
             "psychotherapy_notes_shared_with_treating_therapists",
         ]
         widgets = {

@@ -19,6 +19,24 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+def reminder_hour_list(value: str) -> list[int]:
+    """'48, 2' -> [48, 2]; raises ValueError on anything else."""
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    hours = [int(p) for p in parts]
+    if any(not 1 <= h <= 336 for h in hours) or len(hours) > 5 or len(set(hours)) != len(hours):
+        raise ValueError(value)
+    return sorted(hours, reverse=True)
+
+
+def validate_reminder_hours(value: str) -> None:
+    try:
+        reminder_hour_list(value)
+    except ValueError:
+        raise ValidationError(
+            _("Give up to 5 different whole numbers of hours from 1 to 336, separated by commas.")
+        ) from None
+
+
 class Clinic(models.Model):
     slug = models.SlugField(max_length=60, unique=True, help_text=_("Short name used in addresses."))
     name = models.CharField(_("name"), max_length=200)
@@ -62,6 +80,31 @@ class Clinic(models.Model):
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(60)],
         help_text=_("Example value: set by your medical director."),
+    )
+    appointment_notice_hours = models.PositiveSmallIntegerField(
+        _("patients may cancel or ask to change an appointment up to (hours) before it"),
+        default=24,
+        validators=[MaxValueValidator(336)],
+    )
+    reminder_hours = models.CharField(
+        _("email reminders (hours before the appointment, comma separated)"),
+        max_length=40,
+        default="48, 2",
+        validators=[validate_reminder_hours],
+        help_text=_("For example 48, 2: two days before and two hours before. Leave empty for none."),
+    )
+    dosing_setup_minutes = models.PositiveSmallIntegerField(
+        _("time before the first dose in a dosing appointment (minutes)"),
+        default=20,
+        validators=[MaxValueValidator(240)],
+        help_text=_(
+            "Check-in, vital signs and the pre-dose checks; added to the protocol's observation time."
+        ),
+    )
+    turnover_minutes = models.PositiveSmallIntegerField(
+        _("room turnover after a dosing appointment (minutes)"),
+        default=15,
+        validators=[MaxValueValidator(240)],
     )
     psychotherapy_notes_shared_with_treating_therapists = models.BooleanField(
         _("treating therapists may read each other's psychotherapy notes"),

@@ -50,6 +50,8 @@ ACTION_CATEGORY: dict[Action, DataCategory] = {
     Action.CLINICAL_EDIT: DataCategory.CLINICAL,
     Action.DOSING_MEDICAL: DataCategory.CLINICAL,
     Action.DOSE_ADMINISTER: DataCategory.CLINICAL,
+    Action.SCHEDULE_VIEW: DataCategory.SCHEDULE,
+    Action.SCHEDULE_MANAGE: DataCategory.SCHEDULE,
     Action.STOCK_VIEW: DataCategory.STOCK,
     Action.STOCK_MANAGE: DataCategory.STOCK,
 }
@@ -69,6 +71,7 @@ WRITE_ACTIONS = frozenset(
         Action.DOSING_MEDICAL,
         Action.DOSE_ADMINISTER,
         Action.STOCK_MANAGE,
+        Action.SCHEDULE_MANAGE,
     }
 )
 

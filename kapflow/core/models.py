@@ -67,6 +67,7 @@ class DataCategory(models.TextChoices):
     PORTAL = "portal", _("patient portal")
     MEASURES = "measures", _("measures and safety alerts")
     STOCK = "stock", _("controlled-substance ledger")
+    SCHEDULE = "schedule", _("appointments and calendars")
 
 
 class AuditOutcome(models.TextChoices):

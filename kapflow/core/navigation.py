@@ -27,6 +27,8 @@ class NavItem:
 NAV: list[tuple[_StrPromise, str, Action | None]] = [
     (_("Home"), "clinic_home", None),
     (_("Patients"), "patients:list", Action.PATIENT_SEARCH),
+    (_("Today"), "calendar:today", Action.SCHEDULE_VIEW),
+    (_("Calendar"), "calendar:day", Action.SCHEDULE_VIEW),
     (_("New patient"), "patients:create", Action.PATIENT_CREATE),
     (_("Requests"), "intake:queue", Action.INTAKE_VIEW),
     (_("Staff"), "staff:list", Action.STAFF_MANAGE),

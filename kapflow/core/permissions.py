@@ -34,6 +34,9 @@ class Action(StrEnum):
     ELIGIBILITY_DECIDE = "eligibility.decide"
     DOSING_MEDICAL = "dosing.medical"
     DOSE_ADMINISTER = "dose.administer"
+    # Scheduling (clinic-wide)
+    SCHEDULE_VIEW = "schedule.view"
+    SCHEDULE_MANAGE = "schedule.manage"
     # The controlled-substance ledger (clinic-wide)
     STOCK_VIEW = "stock.view"
     STOCK_MANAGE = "stock.manage"
@@ -61,6 +64,8 @@ ACTION_WORDS: dict[Action, str] = {
     Action.ELIGIBILITY_DECIDE: "decide eligibility (prescribers only)",
     Action.DOSING_MEDICAL: "check in, monitor or discharge a dosing session (medical professionals only)",
     Action.DOSE_ADMINISTER: "record a medication administration (medical professionals only)",
+    Action.SCHEDULE_VIEW: "see the clinic's calendars",
+    Action.SCHEDULE_MANAGE: "book, move or cancel appointments",
     Action.STOCK_VIEW: "read the controlled-substance ledger",
     Action.STOCK_MANAGE: "record controlled-substance stock (medical professionals only)",
     Action.DEMOGRAPHICS_VIEW: "see patient details",
@@ -93,6 +98,8 @@ ROLE_GRANTS: dict[Action, frozenset[Role]] = {
     Action.ELIGIBILITY_DECIDE: frozenset({Role.PRESCRIBER}),
     Action.DOSING_MEDICAL: MEDICAL_ROLES,
     Action.DOSE_ADMINISTER: MEDICAL_ROLES,
+    Action.SCHEDULE_VIEW: ALL_STAFF,
+    Action.SCHEDULE_MANAGE: ALL_STAFF,
     Action.STOCK_VIEW: MEDICAL_ROLES | {Role.CLINIC_ADMIN},
     Action.STOCK_MANAGE: MEDICAL_ROLES,
 }

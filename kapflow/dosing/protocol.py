@@ -99,6 +99,9 @@ class Protocol:
     dose_override_allowed: bool
     dissociation_instrument: str = ""
     sources: dict[str, str] = field(default_factory=dict)
+    # Scheduling: the least time between two dosing sessions, and at most this many in 7 days.
+    min_interval_hours: int = 48
+    max_per_week: int = 2
 
     @property
     def per_kg(self) -> bool:
@@ -129,6 +132,8 @@ def to_json(p: Protocol) -> dict[str, Any]:
         "hard_stop_overridable": p.hard_stop_overridable,
         "dose_override_allowed": p.dose_override_allowed,
         "dissociation_instrument": p.dissociation_instrument,
+        "min_interval_hours": p.min_interval_hours,
+        "max_per_week": p.max_per_week,
         "sources": dict(p.sources),
     }
 
@@ -227,6 +232,13 @@ def _monitoring(reader: _Reader) -> dict[CheckKind, tuple[int, ...]]:
     return schedule
 
 
+def _optional(reader: _Reader, key: str, low: int, high: int, default: int) -> int:
+    if key not in reader.data:
+        return default
+    value = reader.integer(key, low, high)
+    return default if value is None else value
+
+
 def parse(data: object) -> tuple[Protocol | None, list[str]]:
     """The protocol in ``data``, or None and every problem found."""
     if not isinstance(data, dict):
@@ -286,6 +298,9 @@ def parse(data: object) -> tuple[Protocol | None, list[str]]:
         dose_override_allowed=r.boolean("dose_override_allowed"),
         dissociation_instrument=instrument,
         sources={str(k): v for k, v in sources.items()},
+        # Versions saved before these existed read as the examples' values.
+        min_interval_hours=_optional(r, "min_interval_hours", 0, 30 * 24, 48),
+        max_per_week=_optional(r, "max_per_week", 1, 14, 2),
     )
     return (None, r.problems) if r.problems else (protocol, [])
 
@@ -319,6 +334,7 @@ COMMON_SOURCES = {
     "discharge_criteria": f"{SPRAVATO} (no driving until the next day); the rest {CLINIC}",
     "weight_valid_days": CLINIC,
     "pregnancy_test_required": CLINIC,
+    "scheduling": f"at least 48 h apart, at most 2 in 7 days: {CLINIC}",
 }
 ALL_CRITERIA = sorted(str(item) for item in DischargeItem)
 
@@ -337,6 +353,8 @@ def _example(route: str, **values: Any) -> dict[str, Any]:
         "hard_stop_overridable": False,
         "dose_override_allowed": False,
         "dissociation_instrument": "",
+        "min_interval_hours": 48,
+        "max_per_week": 2,
     }
     base.update(values)
     base["sources"] = {**COMMON_SOURCES, **values.get("sources", {})}

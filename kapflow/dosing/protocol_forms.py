@@ -40,6 +40,7 @@ SOURCE_SECTIONS: dict[str, tuple[str, ...]] = {
     "fasting": ("fasting_food_hours", "fasting_liquid_minutes"),
     "pregnancy_test_required": ("pregnancy_test_required",),
     "weight_valid_days": ("weight_valid_days",),
+    "scheduling": ("min_interval_hours", "max_per_week"),
     "overrides": ("hard_stop_overridable", "dose_override_allowed"),
 }
 
@@ -157,6 +158,10 @@ class ProtocolForm(forms.Form):
     weight_valid_days = _number(
         _("A weight stays valid for (days)"), _("An older weight must be measured again before dosing.")
     )
+    min_interval_hours = _number(
+        _("At least (hours) between two dosing sessions"), _("Booking a session sooner is refused.")
+    )
+    max_per_week = _number(_("At most (dosing sessions) within 7 days"))
     hard_stop_overridable = forms.BooleanField(
         label=_("A hard stop may be overridden by the medical professional, with a reason"), required=False
     )
@@ -258,6 +263,8 @@ class ProtocolForm(forms.Form):
             "fasting_liquid_minutes": data["fasting_liquid_minutes"],
             "pregnancy_test_required": data["pregnancy_test_required"],
             "weight_valid_days": data["weight_valid_days"],
+            "min_interval_hours": data["min_interval_hours"],
+            "max_per_week": data["max_per_week"],
             "hard_stop_overridable": data["hard_stop_overridable"],
             "dose_override_allowed": data["dose_override_allowed"],
             "dissociation_instrument": data["dissociation_instrument"],
@@ -285,6 +292,8 @@ def initial_for(protocol: rules.Protocol, version: int) -> dict[str, Any]:
         "fasting_liquid_minutes": protocol.fasting_liquid_minutes,
         "pregnancy_test_required": protocol.pregnancy_test_required,
         "weight_valid_days": protocol.weight_valid_days,
+        "min_interval_hours": protocol.min_interval_hours,
+        "max_per_week": protocol.max_per_week,
         "hard_stop_overridable": protocol.hard_stop_overridable,
         "dose_override_allowed": protocol.dose_override_allowed,
     }

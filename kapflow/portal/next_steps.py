@@ -28,6 +28,8 @@ class PortalFacts:
     health_questionnaire_done: bool = True
     # An open (active or planned) treatment course exists and the patient has set no intention.
     intentions_to_set: bool = False
+    # A booked appointment lies ahead (the clinic has already been in touch about it).
+    has_upcoming_appointment: bool = False
 
 
 class Step(StrEnum):
@@ -35,6 +37,7 @@ class Step(StrEnum):
     SIGN_CONSENT = "sign_consent"
     SET_INTENTIONS = "set_intentions"
     FILL_IN_HEALTH_QUESTIONNAIRE = "fill_in_health_questionnaire"
+    PREPARE_FOR_APPOINTMENT = "prepare_for_appointment"
     CLINIC_WILL_CONTACT = "clinic_will_contact"
     CARE_TEAM_WILL_CONTACT = "care_team_will_contact"
     GIVE_PHONE_NUMBER = "give_phone_number"
@@ -54,6 +57,7 @@ STEP_TEXT = {
     ),
     Step.SIGN_CONSENT: _("Read and sign your consent form."),
     Step.SET_INTENTIONS: _("Set your intentions for your course."),
+    Step.PREPARE_FOR_APPOINTMENT: _("Read how to prepare for your next appointment."),
     Step.CLINIC_WILL_CONTACT: _("The clinic will contact you to arrange your screening appointment."),
     Step.CARE_TEAM_WILL_CONTACT: _(
         "Your care team has been chosen. They will contact you to arrange your screening appointment."
@@ -71,6 +75,7 @@ STEP_TEXT = {
 # The page a step links to (a URL name), for the steps the patient takes in kapflow itself.
 STEP_LINK = {
     Step.SET_UP_TWO_FACTOR: "accounts:two_factor",
+    Step.PREPARE_FOR_APPOINTMENT: "portal_appointments:list",
     Step.SIGN_CONSENT: "portal_consent:sign",
     Step.SET_INTENTIONS: "portal_courses:course",
     Step.FILL_IN_HEALTH_QUESTIONNAIRE: "portal_screening:health",
@@ -90,7 +95,10 @@ def next_steps(facts: PortalFacts) -> list[Step]:
         steps.append(Step.FILL_IN_HEALTH_QUESTIONNAIRE)
     if not facts.has_phone:
         steps.append(Step.GIVE_PHONE_NUMBER)
-    steps.append(Step.CARE_TEAM_WILL_CONTACT if facts.has_care_team else Step.CLINIC_WILL_CONTACT)
+    if facts.has_upcoming_appointment:
+        steps.append(Step.PREPARE_FOR_APPOINTMENT)
+    else:
+        steps.append(Step.CARE_TEAM_WILL_CONTACT if facts.has_care_team else Step.CLINIC_WILL_CONTACT)
     if not facts.has_two_factor:
         steps.append(Step.SET_UP_TWO_FACTOR)
     return steps

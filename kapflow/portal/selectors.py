@@ -84,6 +84,7 @@ def portal_home(*, account: PortalAccount) -> PortalHome:
         consent_to_sign=consent_status(patient).must_sign,
         health_questionnaire_done=HealthQuestionnaire.objects.filter(patient=patient).exists(),
         intentions_to_set=needs_intentions(patient),
+        has_upcoming_appointment=_has_upcoming_appointment(patient),
     )
 
     def link(step: Step) -> str | None:
@@ -119,3 +120,13 @@ def invitation_link_opened(*, invitation: PortalInvitation, user: User | None) -
         category=DataCategory.PORTAL,
         detail="portal invitation link opened",
     )
+
+
+def _has_upcoming_appointment(patient: Patient) -> bool:
+    from django.utils import timezone
+
+    from kapflow.scheduling.models import Appointment, Status
+
+    return Appointment.objects.filter(
+        patient=patient, status=Status.BOOKED, starts_at__gte=timezone.now(), voided_at__isnull=True
+    ).exists()

@@ -24,6 +24,7 @@ from kapflow.portal.services import (
     portal_invitation_accept,
     portal_invitation_for_token,
 )
+from kapflow.scheduling.portal_selectors import next_appointment
 
 
 def default_crisis_text() -> str:
@@ -89,6 +90,7 @@ def home(request: PortalRequest) -> HttpResponseBase:
         "steps": page.steps,
         "questionnaires": page.questionnaires,
         "has_open_course": page.has_open_course,
+        "next_appointment": next_appointment(page.patient),
         "clinic": request.portal_clinic,
         "crisis_text": request.portal_clinic.crisis_line_text,
     }

@@ -176,3 +176,16 @@ def test_a_timed_out_session_cannot_be_reused(world, login):
 
 def test_keepalive_without_a_session_answers_401(world, client):
     assert client.post(reverse("accounts:keepalive")).status_code == 401
+
+
+def test_a_page_refreshing_itself_on_a_timer_does_not_keep_an_idle_session_alive(world, login):
+    """The today board and the live dosing page poll; a poll is not someone at the keyboard."""
+    client = login(world.therapist)
+    age_session(client, idle_minutes=10)
+    board_rows = reverse("calendar:today_rows", kwargs={"clinic": "demo"})
+    assert client.get(board_rows, HTTP_HX_REQUEST="true", HTTP_X_KAPFLOW_POLL="1").status_code == 200
+    assert time.time() - client.session[SESSION_LAST_SEEN] > 9 * 60
+    age_session(client, idle_minutes=16)
+    polled = client.get(board_rows, HTTP_HX_REQUEST="true", HTTP_X_KAPFLOW_POLL="1")
+    assert polled.status_code == 204 and polled["HX-Redirect"] == reverse("accounts:login")
+    assert not is_signed_in(client)

@@ -29,6 +29,10 @@ def clinic_form(**changes: object) -> dict[str, object]:
         "alert_hours_moderate": 24,
         "preparation_visits_required": 2,
         "integration_due_days": 3,
+        "appointment_notice_hours": 24,
+        "reminder_hours": "48, 2",
+        "dosing_setup_minutes": 20,
+        "turnover_minutes": 15,
     }
     data.update(changes)
     return data
@@ -185,3 +189,10 @@ def test_the_other_clinics_admin_cannot_reach_our_room_or_location_by_id(world, 
     world.room.refresh_from_db()
     assert (world.room.name, world.room.location.clinic) == ("Dosing room 1", world.demo)
     assert Location.objects.get(pk=world.room.location_id).name == "Main"
+
+
+@pytest.mark.parametrize("hours", ["48, two", "0", "400", "2, 2", "1, 2, 3, 4, 5, 6"])
+def test_reminder_times_must_be_a_short_list_of_different_hours(world, login, hours):
+    response = login(world.admin).post(url("settings"), clinic_form(reminder_hours=hours))
+    assert response.status_code == 400
+    assert "Give up to 5 different whole numbers of hours" in response.content.decode()

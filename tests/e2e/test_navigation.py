@@ -13,6 +13,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ADMIN_NAV = [
     "Home",
     "Patients",
+    "Today",
+    "Calendar",
     "New patient",
     "Requests",
     "Staff",
@@ -21,9 +23,9 @@ ADMIN_NAV = [
     "Protocols",
     "Access log",
 ]
-DESK_NAV = ["Home", "Patients", "New patient", "Requests"]
-CLINICIAN_NAV = ["Home", "Patients"]
-MEDICAL_NAV = ["Home", "Patients", "Controlled substances"]
+DESK_NAV = ["Home", "Patients", "Today", "Calendar", "New patient", "Requests"]
+CLINICIAN_NAV = ["Home", "Patients", "Today", "Calendar"]
+MEDICAL_NAV = ["Home", "Patients", "Today", "Calendar", "Controlled substances"]
 
 
 @pytest.mark.parametrize(

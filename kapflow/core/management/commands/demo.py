@@ -20,6 +20,7 @@ from kapflow.measures import demo as measures_demo
 from kapflow.patients import services
 from kapflow.patients.models import CareTeamMember, ClinicalBackground, Patient
 from kapflow.portal.models import PortalAccount
+from kapflow.scheduling import demo as scheduling_demo
 from kapflow.screening import demo as screening_demo
 
 PASSWORD = "kapflow-demo"  # noqa: S105 - the published demo password, refused in production
@@ -119,6 +120,12 @@ class Command(BaseCommand):
             consent_demo.load(members["admin@demo.kapflow.test"])
             courses_demo.load(members["therapist@demo.kapflow.test"], members["prescriber@demo.kapflow.test"])
             dosing_demo.load(
+                desk=members["frontdesk@demo.kapflow.test"],
+                therapist=members["therapist@demo.kapflow.test"],
+                prescriber=members["prescriber@demo.kapflow.test"],
+                nurse=members["nurse@demo.kapflow.test"],
+            )
+            scheduling_demo.load(
                 desk=members["frontdesk@demo.kapflow.test"],
                 therapist=members["therapist@demo.kapflow.test"],
                 prescriber=members["prescriber@demo.kapflow.test"],
