@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "kapflow.courses",
     "kapflow.dosing",
     "kapflow.scheduling",
+    "kapflow.outcomes",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -16,6 +16,7 @@ clinic_patterns: list[URLPattern | URLResolver] = [
     path("protocols/", include("kapflow.dosing.protocol_urls")),
     path("schedule/", include("kapflow.scheduling.urls")),
     path("calendar/", include("kapflow.scheduling.calendar_urls")),
+    path("outcomes/", include("kapflow.outcomes.urls")),
     path("portal/", include("kapflow.portal.staff_urls")),
     path("staff/", include("kapflow.accounts.staff_urls")),
     path("settings/", include("kapflow.clinics.urls")),

@@ -321,6 +321,7 @@ def clinic_data(world):
         "reminder_hours": "24",
         "dosing_setup_minutes": 15,
         "turnover_minutes": 10,
+        "report_min_group": 3,
     }
 
 
@@ -946,6 +947,34 @@ MATRIX.update({
 })
 # fmt: on
 # End of scheduling ------------------------------------------------------------------------------
+
+
+# Outcomes dashboard and exports ----------------------------------------------------------------
+# Clinic-wide reports, not records: the clinic admin, prescribers and nurses (Nico too: no care
+# team needed) see the dashboard and download its tables and the de-identified research export;
+# therapists and front desk are refused. The Other clinic's people have no membership at Demo's
+# address (404); at their own they see their own clinic's figures only.
+# fmt: off
+MATRIX.update({
+    "outcomes:dashboard":            Route(demo,       (302, 200, 403, 403, 200, 200, 404, 404, 404)),
+    "outcomes:dashboard_csv":        Route(demo,       (302, 200, 403, 403, 200, 200, 404, 404, 404)),
+    "outcomes:research_csv":         Route(demo,       (302, 200, 403, 403, 200, 200, 404, 404, 404)),
+})
+# fmt: on
+# End of outcomes dashboard and exports ---------------------------------------------------------
+
+
+# Course outcomes -------------------------------------------------------------------------------
+# A course's chart (SVG) and its patient progress summary (PDF, audited as an export): clinical,
+# so the clinicians on Jordan's care team (Theo, Priya) only, as the course page; front desk, the
+# admin and the nurse who is not on the team are refused; other clinics find nothing.
+# fmt: off
+MATRIX.update({
+    "outcomes:course_chart":         Route(course,     (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+    "outcomes:course_pdf":           Route(course,     (302, 403, 403, 200, 200, 403, 404, 404, 404)),
+})
+# fmt: on
+# End of course outcomes ------------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)

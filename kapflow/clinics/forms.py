@@ -32,6 +32,7 @@ class ClinicForm(forms.ModelForm[Clinic]):
             "reminder_hours",
             "dosing_setup_minutes",
             "turnover_minutes",
+            "report_min_group",
             "psychotherapy_notes_shared_with_treating_therapists",
         ]
         widgets = {

@@ -106,6 +106,12 @@ class Clinic(models.Model):
         default=15,
         validators=[MaxValueValidator(240)],
     )
+    report_min_group = models.PositiveSmallIntegerField(
+        _("reports show a rate only for groups of at least (courses or sessions)"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Smaller groups are shown as 'too few to report', so no one can be recognised."),
+    )
     psychotherapy_notes_shared_with_treating_therapists = models.BooleanField(
         _("treating therapists may read each other's psychotherapy notes"),
         default=False,

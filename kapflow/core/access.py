@@ -52,6 +52,8 @@ ACTION_CATEGORY: dict[Action, DataCategory] = {
     Action.DOSE_ADMINISTER: DataCategory.CLINICAL,
     Action.SCHEDULE_VIEW: DataCategory.SCHEDULE,
     Action.SCHEDULE_MANAGE: DataCategory.SCHEDULE,
+    Action.OUTCOMES_VIEW: DataCategory.OUTCOMES,
+    Action.OUTCOMES_EXPORT: DataCategory.OUTCOMES,
     Action.STOCK_VIEW: DataCategory.STOCK,
     Action.STOCK_MANAGE: DataCategory.STOCK,
 }

@@ -68,6 +68,7 @@ class DataCategory(models.TextChoices):
     MEASURES = "measures", _("measures and safety alerts")
     STOCK = "stock", _("controlled-substance ledger")
     SCHEDULE = "schedule", _("appointments and calendars")
+    OUTCOMES = "outcomes", _("outcomes and reports")
 
 
 class AuditOutcome(models.TextChoices):

@@ -32,6 +32,7 @@ NAV: list[tuple[_StrPromise, str, Action | None]] = [
     (_("New patient"), "patients:create", Action.PATIENT_CREATE),
     (_("Requests"), "intake:queue", Action.INTAKE_VIEW),
     (_("Staff"), "staff:list", Action.STAFF_MANAGE),
+    (_("Outcomes"), "outcomes:dashboard", Action.OUTCOMES_VIEW),
     (_("Controlled substances"), "stock:lots", Action.STOCK_VIEW),
     (_("Clinic settings"), "clinics:settings", Action.CLINIC_CONFIGURE),
     (_("Protocols"), "protocols:list", Action.CLINIC_CONFIGURE),

@@ -37,6 +37,9 @@ class Action(StrEnum):
     # Scheduling (clinic-wide)
     SCHEDULE_VIEW = "schedule.view"
     SCHEDULE_MANAGE = "schedule.manage"
+    # Outcomes and reports (clinic-wide)
+    OUTCOMES_VIEW = "outcomes.view"
+    OUTCOMES_EXPORT = "outcomes.export"
     # The controlled-substance ledger (clinic-wide)
     STOCK_VIEW = "stock.view"
     STOCK_MANAGE = "stock.manage"
@@ -66,6 +69,8 @@ ACTION_WORDS: dict[Action, str] = {
     Action.DOSE_ADMINISTER: "record a medication administration (medical professionals only)",
     Action.SCHEDULE_VIEW: "see the clinic's calendars",
     Action.SCHEDULE_MANAGE: "book, move or cancel appointments",
+    Action.OUTCOMES_VIEW: "see the clinic's outcomes and safety figures",
+    Action.OUTCOMES_EXPORT: "export reports and de-identified research data",
     Action.STOCK_VIEW: "read the controlled-substance ledger",
     Action.STOCK_MANAGE: "record controlled-substance stock (medical professionals only)",
     Action.DEMOGRAPHICS_VIEW: "see patient details",
@@ -100,6 +105,8 @@ ROLE_GRANTS: dict[Action, frozenset[Role]] = {
     Action.DOSE_ADMINISTER: MEDICAL_ROLES,
     Action.SCHEDULE_VIEW: ALL_STAFF,
     Action.SCHEDULE_MANAGE: ALL_STAFF,
+    Action.OUTCOMES_VIEW: MEDICAL_ROLES | {Role.CLINIC_ADMIN},
+    Action.OUTCOMES_EXPORT: MEDICAL_ROLES | {Role.CLINIC_ADMIN},
     Action.STOCK_VIEW: MEDICAL_ROLES | {Role.CLINIC_ADMIN},
     Action.STOCK_MANAGE: MEDICAL_ROLES,
 }

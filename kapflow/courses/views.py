@@ -27,6 +27,7 @@ from kapflow.courses.forms import (
     note_form_class,
 )
 from kapflow.courses.models import ClinicalNote, CourseStatus, NoteStatus, TreatmentCourse
+from kapflow.outcomes.course import course_outcomes
 from kapflow.patients.selectors import access_patient
 
 
@@ -96,6 +97,7 @@ def course_detail(request: StaffRequest, course_id: str) -> HttpResponseBase:
         "can_check_in": course.status == CourseStatus.ACTIVE
         and allowed(request.membership, Action.DOSING_MEDICAL, course.patient),
         **selectors.course_timeline(member=request.membership, course=course),
+        "outcomes": course_outcomes(course),
     }
     return render(request, "courses/course.html", context)
 

@@ -33,6 +33,7 @@ def clinic_form(**changes: object) -> dict[str, object]:
         "reminder_hours": "48, 2",
         "dosing_setup_minutes": 20,
         "turnover_minutes": 15,
+        "report_min_group": 5,
     }
     data.update(changes)
     return data

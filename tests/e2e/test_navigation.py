@@ -18,6 +18,7 @@ ADMIN_NAV = [
     "New patient",
     "Requests",
     "Staff",
+    "Outcomes",
     "Controlled substances",
     "Clinic settings",
     "Protocols",
@@ -25,7 +26,7 @@ ADMIN_NAV = [
 ]
 DESK_NAV = ["Home", "Patients", "Today", "Calendar", "New patient", "Requests"]
 CLINICIAN_NAV = ["Home", "Patients", "Today", "Calendar"]
-MEDICAL_NAV = ["Home", "Patients", "Today", "Calendar", "Controlled substances"]
+MEDICAL_NAV = ["Home", "Patients", "Today", "Calendar", "Outcomes", "Controlled substances"]
 
 
 @pytest.mark.parametrize(

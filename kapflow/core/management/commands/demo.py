@@ -17,6 +17,7 @@ from kapflow.courses import demo as courses_demo
 from kapflow.dosing import demo as dosing_demo
 from kapflow.intake import demo as intake_demo
 from kapflow.measures import demo as measures_demo
+from kapflow.outcomes import demo as outcomes_demo
 from kapflow.patients import services
 from kapflow.patients.models import CareTeamMember, ClinicalBackground, Patient
 from kapflow.portal.models import PortalAccount
@@ -131,6 +132,12 @@ class Command(BaseCommand):
                 prescriber=members["prescriber@demo.kapflow.test"],
                 nurse=members["nurse@demo.kapflow.test"],
             )
+            outcomes_demo.load(
+                desk=members["frontdesk@demo.kapflow.test"],
+                therapist=members["therapist@demo.kapflow.test"],
+                prescriber=members["prescriber@demo.kapflow.test"],
+                nurse=members["nurse@demo.kapflow.test"],
+            )
         self.stdout.write(self.style.SUCCESS("Demo clinic ready."))
         self.stdout.write(
             "  Public site:  http://127.0.0.1:8000/  (with KAPFLOW_PUBLIC_CLINIC=demo, as make run sets)"
@@ -151,6 +158,8 @@ class Command(BaseCommand):
                 "phone": "+1 303 555 0100",
                 "email": "hello@demo.kapflow.test",
                 "is_active": True,
+                # Small enough that the demo's year of history shows every figure of the dashboard.
+                "report_min_group": 3,
             },
         )
         other, _ = Clinic.objects.update_or_create(
