@@ -142,7 +142,11 @@ class CourseOutcomes:
 def _answered_at(instrument: str, *, before: Any = None, after: Any = None) -> Subquery:
     """The time of the score ``queries._score`` picks (same filters, same order)."""
     responses = MeasureResponse.objects.filter(
-        patient=OuterRef("patient"), instrument_key=instrument, replaced_by__isnull=True, total__isnull=False
+        patient=OuterRef("patient"),
+        instrument_key=instrument,
+        replaced_by__isnull=True,
+        voided_at__isnull=True,
+        total__isnull=False,
     )
     if before is not None:
         responses = responses.filter(answered_at__lt=before)
@@ -228,6 +232,7 @@ def _instrument(
             patient=course.patient,
             instrument_key=key,
             replaced_by__isnull=True,
+            voided_at__isnull=True,
             total__isnull=False,
             answered_at__gte=_window_start(course, baseline),
         ).order_by("answered_at", "id")

@@ -38,7 +38,11 @@ class PeriodForm(forms.Form):
 def default_period() -> dict[str, date]:
     """The last twelve months up to today."""
     today = timezone.localdate()
-    return {"start": today.replace(year=today.year - 1) + timedelta(days=1), "end": today}
+    try:
+        year_ago = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February: a year before is 28 February
+        year_ago = today.replace(year=today.year - 1, day=28)
+    return {"start": year_ago + timedelta(days=1), "end": today}
 
 
 def period_from(query: Any) -> PeriodForm:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import (
     Avg,
     Count,
-    DateTimeField,
+    DateField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -45,7 +45,11 @@ def _score(
     instrument: str, *, before: Any = None, after: Any = None, until: datetime | None = None
 ) -> Subquery:
     responses = MeasureResponse.objects.filter(
-        patient=OuterRef("patient"), instrument_key=instrument, replaced_by__isnull=True, total__isnull=False
+        patient=OuterRef("patient"),
+        instrument_key=instrument,
+        replaced_by__isnull=True,
+        voided_at__isnull=True,
+        total__isnull=False,
     )
     if before is not None:
         responses = responses.filter(answered_at__lt=before)
@@ -228,7 +232,9 @@ def integration_on_time(clinic: Clinic, start: datetime, end: datetime) -> dict[
     on the session's local day or within the clinic's due days after it."""
     zone = ZoneInfo(clinic.time_zone)
     due = Value(timedelta(days=clinic.integration_due_days), output_field=DurationField())
-    last = ExpressionWrapper(F("checked_in_at") + due, output_field=DateTimeField())
+    # Days added to the local date, not hours to the moment: across a daylight-saving change
+    # 72 hours after 23:30 is not three days later on the calendar.
+    last = ExpressionWrapper(F("session_day") + due, output_field=DateField())
     visit = Visit.objects.filter(
         course=OuterRef("course"),
         kind=VisitKind.INTEGRATION,
@@ -239,7 +245,8 @@ def integration_on_time(clinic: Clinic, start: datetime, end: datetime) -> dict[
     sessions = (
         sessions_in(clinic, start, end)
         .filter(status=SessionStatus.DISCHARGED)
-        .annotate(session_day=TruncDate("checked_in_at", tzinfo=zone), due_day=TruncDate(last, tzinfo=zone))
+        .annotate(session_day=TruncDate("checked_in_at", tzinfo=zone))
+        .annotate(due_day=last)
         .annotate(integrated=Exists(visit))
     )
     return sessions.aggregate(sessions=Count("pk"), on_time=Count("pk", filter=Q(integrated=True)))

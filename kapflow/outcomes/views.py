@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpResponseBase
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
 
 from kapflow.core import audit
 from kapflow.core.access import StaffRequest, allowed, staff_view
@@ -15,6 +16,7 @@ from kapflow.outcomes.forms import period_from
 
 
 @staff_view(Action.OUTCOMES_VIEW)
+@require_GET
 def dashboard(request: StaffRequest) -> HttpResponseBase:
     form = period_from(request.GET)
     if not form.is_valid():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
@@ -12,7 +12,16 @@ from django.utils.translation import gettext_lazy as _
 from kapflow.accounts.models import Membership
 from kapflow.clinics.models import Clinic, Room
 from kapflow.patients.models import Patient
+from kapflow.scheduling.calendar_selectors import EARLIEST, LATEST
 from kapflow.scheduling.models import AppointmentType, Kind, Weekday
+
+OUT_OF_RANGE = _("Choose a date between 2000 and 2999.")
+
+
+def in_range(day: date) -> bool:
+    """Within the years the calendars show (and far from the ends of Python's dates, which a
+    time zone or a week's margin would overflow)."""
+    return EARLIEST <= day <= LATEST
 
 
 def staff_choices(clinic: Clinic) -> list[tuple[int, str]]:
@@ -41,6 +50,12 @@ class SlotForm(forms.Form):
         self.clinic = clinic
         self.fields["room"].queryset = Room.objects.filter(clinic=clinic, is_active=True)  # type: ignore[attr-defined]
         self.fields["staff"].choices = staff_choices(clinic)  # type: ignore[attr-defined]
+
+    def clean_day(self) -> date:
+        day: date = self.cleaned_data["day"]
+        if not in_range(day):
+            raise forms.ValidationError(OUT_OF_RANGE)
+        return day
 
     def starts_at(self) -> datetime:
         """The local date and time as an aware moment (a time skipped by a clock change moves on)."""
@@ -136,6 +151,9 @@ class ClosureForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("starts_at"), data.get("ends_at")
+        for name, value in (("starts_at", start), ("ends_at", end)):
+            if value is not None and not in_range(value.date()):
+                self.add_error(name, OUT_OF_RANGE)
         if start and end and end <= start:
             self.add_error("ends_at", _("The end must be after the start."))
         if data.get("room") is not None and data.get("user") is not None:
@@ -152,6 +170,12 @@ class PlanForm(forms.Form):
     )
     therapist = forms.TypedChoiceField(label=_("Therapist"), coerce=int)
     medical = forms.TypedChoiceField(label=_("Prescriber or nurse (dosing sessions)"), coerce=int)
+
+    def clean_start_day(self) -> date:
+        day: date = self.cleaned_data["start_day"]
+        if not in_range(day):
+            raise forms.ValidationError(OUT_OF_RANGE)
+        return day
 
     def __init__(
         self, *args: Any, clinic: Clinic, therapists: list[Any], medical: list[Any], **kwargs: Any

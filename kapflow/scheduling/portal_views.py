@@ -25,6 +25,7 @@ from kapflow.portal.access import PortalRequest, portal_view
 from kapflow.scheduling import ics as ics_builder
 from kapflow.scheduling import portal_selectors as selectors
 from kapflow.scheduling import services
+from kapflow.scheduling.models import Status
 from kapflow.scheduling.portal_selectors import PortalAppointment
 
 
@@ -185,6 +186,8 @@ def _calendar_event(request: PortalRequest, item: PortalAppointment) -> ics_buil
         ends_at=appointment.ends_at,
         location=place,
         description="\n".join([*lines, "", portal_url]),
+        # A cancelled appointment's file cancels it in the calendar rather than adding it again.
+        status="CANCELLED" if appointment.status == Status.CANCELLED else "CONFIRMED",
         sequence=appointment.version,
         updated_at=appointment.updated_at,
         url=portal_url,

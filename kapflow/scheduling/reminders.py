@@ -50,7 +50,7 @@ def send_reminder(appointment_id: str, hours_before: int, for_starts_at: str) ->
     """Send one reminder if the appointment still stands at that time; say what happened."""
     appointment = (
         Appointment.objects.select_related("clinic", "patient", "room", "room__location")
-        .filter(public_id=uuid.UUID(appointment_id))
+        .filter(public_id=uuid.UUID(appointment_id), voided_at__isnull=True)
         .first()
     )
     starts_at = datetime.fromisoformat(for_starts_at)

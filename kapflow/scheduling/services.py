@@ -168,7 +168,8 @@ def evaluate(
         minutes = dosing_minutes(clinic, course.route)
         # The gate as it will stand on the day: an eligibility decision may expire before then, and
         # preparation visits booked before the session count as they will have been held.
-        gate = gate_facts(request.patient, on=timezone.localdate(request.starts_at), route=course.route)
+        day = timezone.localdate(request.starts_at, clinic.tzinfo)  # the clinic's day, whoever asks
+        gate = gate_facts(request.patient, on=day, route=course.route)
         if gate.preparation_done is not None:
             planned = _preparation_booked(request.patient, before=request.starts_at, extra=extra)
             gate = replace(gate, preparation_done=gate.preparation_done + planned)
@@ -288,6 +289,8 @@ def appointment_move(*, member: Membership, appointment: Appointment, request: R
     with transaction.atomic():
         _lock(member.clinic, request)
         row = _locked(appointment)
+        if row.status != Status.BOOKED:  # cancelled or checked in since the page was loaded
+            raise ApplicationError(_("Only a booked appointment can be moved."))
         proposal, found, _course = evaluate(member.clinic, request, exclude_ids=(row.pk,))
         if found:
             raise SchedulingConflict(found)
@@ -341,7 +344,8 @@ def appointment_check_in(*, member: Membership, appointment: Appointment) -> App
         row = _locked(appointment)
         if row.status not in (Status.BOOKED, Status.CHECKED_IN):
             raise ApplicationError(_("This appointment is %(s)s.") % {"s": row.get_status_display().lower()})
-        if timezone.localdate(row.starts_at) != timezone.localdate():
+        zone = member.clinic.tzinfo
+        if timezone.localdate(row.starts_at, zone) != timezone.localdate(timezone.now(), zone):
             raise ApplicationError(_("Patients are checked in on the day of their appointment."))
         opens_session = (
             row.kind == Kind.DOSING

@@ -4,13 +4,14 @@ and the clinic's opening hours, staff hours, closures and appointment types."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpResponseBase, HttpResponseNotAllowed
+from django.http import Http404, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +36,7 @@ from kapflow.scheduling.forms import (
     HoursForm,
     PlanForm,
     SlotForm,
+    in_range,
 )
 from kapflow.scheduling.models import Appointment, Kind, Status, Unavailability, WorkingHours
 
@@ -45,11 +47,22 @@ def _appointment_page(request: StaffRequest, appointment: Appointment) -> HttpRe
     )
 
 
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _initial_for_booking(request: StaffRequest) -> dict[str, Any]:
     """Pre-filled from where booking started: a patient's chart (?patient=), a course
     (?course=, a dosing session with its care team), or the calendar (?date=, ?time=, ?room=)."""
     initial: dict[str, Any] = {"day": timezone.localdate() + timedelta(days=1)}
     query = request.GET
+    for key in ("patient", "course"):
+        if key in query and not _is_uuid(query[key]):
+            raise Http404("No such record.")
     if "patient" in query:
         patient = access_patient(
             member=request.membership,
@@ -308,12 +321,13 @@ def _save_hours(member: Membership, user_id: int | None, form: HoursForm, what: 
         )
 
 
-@staff_view(Action.CLINIC_CONFIGURE)
-@require_http_methods(["GET", "POST"])
-def hours(request: StaffRequest) -> HttpResponseBase:
+def _hours_page(
+    request: StaffRequest, *, post: Any = None, closure_form: ClosureForm | None = None
+) -> tuple[HoursForm, HttpResponseBase | None]:
+    """The opening-hours form (bound to ``post`` if given) and, unless it is valid, the page with
+    it and the closure form (a closure form with errors keeps what was typed: 400)."""
     clinic = request.clinic
     rows = list(WorkingHours.objects.filter(clinic=clinic, user__isnull=True))
-    example = not rows
     initial = (
         _hours_initial(rows)
         if rows
@@ -323,23 +337,33 @@ def hours(request: StaffRequest) -> HttpResponseBase:
             for key, value in ((f"d{day}_from", spans[0][0]), (f"d{day}_until", spans[0][1]))
         }
     )
-    form = HoursForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        _save_hours(request.membership, None, form, "clinic opening hours")
-        messages.success(request, _("Opening hours saved."))
-        return redirect("scheduling:hours", clinic=clinic.slug)
+    form = HoursForm(post, initial=initial)
+    if post is not None and form.is_valid():
+        return form, None
     types = services.types_for(clinic)
     context = {
         "form": form,
-        "example": example,
+        "example": not rows,
         "types": [types[k] for k in Kind.values],
         "closures": Unavailability.objects.filter(
             clinic=clinic, cancelled_at__isnull=True, ends_at__gte=timezone.now()
         ).select_related("room", "user"),
-        "closure_form": ClosureForm(clinic=clinic),
+        "closure_form": closure_form or ClosureForm(clinic=clinic),
         "members": Membership.objects.filter(clinic=clinic, is_active=True).select_related("user"),
     }
-    return render(request, "scheduling/hours.html", context, status=400 if form.errors else 200)
+    invalid = form.errors or (closure_form is not None and closure_form.errors)
+    return form, render(request, "scheduling/hours.html", context, status=400 if invalid else 200)
+
+
+@staff_view(Action.CLINIC_CONFIGURE)
+@require_http_methods(["GET", "POST"])
+def hours(request: StaffRequest) -> HttpResponseBase:
+    form, page = _hours_page(request, post=request.POST if request.method == "POST" else None)
+    if page is not None:
+        return page
+    _save_hours(request.membership, None, form, "clinic opening hours")
+    messages.success(request, _("Opening hours saved."))
+    return redirect("scheduling:hours", clinic=request.clinic.slug)
 
 
 @staff_view(Action.CLINIC_CONFIGURE)
@@ -391,8 +415,9 @@ def closure_add(request: StaffRequest) -> HttpResponseBase:
         return HttpResponseNotAllowed(["POST"])
     form = ClosureForm(request.POST, clinic=request.clinic)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return redirect("scheduling:hours", clinic=request.clinic.slug)
+        _hours, page = _hours_page(request, closure_form=form)
+        assert page is not None
+        return page
     data = form.cleaned_data
     user_id = data["user"]
     if (
@@ -474,7 +499,12 @@ def _plan_rows(post: Any) -> tuple[list[tuple[str, datetime]], list[dict[str, An
             day = date.fromisoformat(row["day"])
             at = time.fromisoformat(row["time"])
         except ValueError:
+            at = None
+        if at is None or at.tzinfo is not None:  # a time with its own zone ("10:00+05:00") too
             problems.append(_("Row %(n)s: give a date and a time (HH:MM).") % {"n": n + 1})
+            continue
+        if not in_range(day):
+            problems.append(_("Row %(n)s: choose a date between 2000 and 2999.") % {"n": n + 1})
             continue
         items.append((row["kind"], timezone.make_aware(datetime.combine(day, at))))
     return items, rows, problems
@@ -484,6 +514,14 @@ def _plan_rows(post: Any) -> tuple[list[tuple[str, datetime]], list[dict[str, An
 @require_http_methods(["GET", "POST"])
 def plan(request: StaffRequest, course_id: str) -> HttpResponseBase:
     course = access_course(member=request.membership, course_id=course_id, action=Action.DEMOGRAPHICS_VIEW)
+    audit.record(
+        user=request.user,
+        clinic=request.clinic,
+        patient=course.patient,
+        action=AuditAction.VIEW,
+        category=DataCategory.SCHEDULE,
+        detail=f"series planner of course {course.public_id}",
+    )
     therapists, medical = list(course.therapists.all()), list(course.medical_staff.all())
     bound = request.POST if request.method == "POST" else None
     form = PlanForm(
