@@ -288,13 +288,3 @@ def report(*, member: Membership, start: datetime, end: datetime) -> list[LotRep
         )
     _audit(member, AuditAction.VIEW, f"ledger report {start:%Y-%m-%d} to {end:%Y-%m-%d}")
     return result
-
-
-def usable_lots(member: Membership, *, on: date | None = None) -> list[StockLot]:
-    """Lots with stock that have not expired, soonest expiry first (the administration form's choices)."""
-    on = on or timezone.localdate()
-    return list(
-        StockLot.objects.filter(clinic=member.clinic, balance_mg__gt=0, expires_on__gte=on).order_by(
-            "expires_on", "lot_number"
-        )
-    )

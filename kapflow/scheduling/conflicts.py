@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -127,11 +127,6 @@ def times_problems(start: datetime, end: datetime, now: datetime) -> list[Confli
     if start < now:
         found.append(Conflict(Problem.IN_PAST, "The time has already passed; choose a time from now on."))
     return found
-
-
-def _days(start: datetime, end: datetime, zone: ZoneInfo) -> list[date]:
-    first, last = start.astimezone(zone).date(), (end - timedelta(microseconds=1)).astimezone(zone).date()
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def _within(
