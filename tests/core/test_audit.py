@@ -196,8 +196,6 @@ def test_interleaved_appends_to_two_clinics_keep_each_chain_contiguous(world):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_appends_from_threads_keep_the_sequence_contiguous():
-    if connection.vendor != "postgresql":
-        pytest.skip("needs a database with row locks and concurrent writers (PostgreSQL)")
     clinic = Clinic.objects.create(slug="busy", name="Busy clinic")
     errors: list[BaseException] = []
 

@@ -7,7 +7,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
@@ -16,11 +16,6 @@ from kapflow.dosing.models import Administration, LedgerEntry, StockLot
 from tests.dosing.helpers import checked_in, make_lot, make_ready, second_patient
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def needs_row_locks() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs a database with row locks and concurrent writers (PostgreSQL)")
 
 
 def post_at_once(world, posts: list[tuple[str, dict[str, str]]]) -> list[int]:
@@ -62,7 +57,6 @@ def assert_ledger_matches(lot: StockLot) -> None:
 
 
 def test_two_patients_dosed_from_the_last_of_one_lot_at_once(world):
-    needs_row_locks()
     lot = make_lot(world, quantity="300")
     jordan = checked_in(world, make_ready(world))
     morgan = checked_in(world, make_ready(world, patient=second_patient(world)))
@@ -74,7 +68,6 @@ def test_two_patients_dosed_from_the_last_of_one_lot_at_once(world):
 
 
 def test_the_same_dose_entered_twice_at_once_is_recorded_once(world):
-    needs_row_locks()
     lot = make_lot(world)
     session = checked_in(world, make_ready(world))
     statuses = post_at_once(world, [post(session, lot, "200")] * 3)

@@ -8,7 +8,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import Sum
 from django.test import Client
 from django.urls import reverse
@@ -67,14 +67,8 @@ def assert_ledger_adds_up(lot: StockLot) -> None:
         assert entry.balance_after_mg == running >= 0, entry
 
 
-def needs_row_locks() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("needs a database with row locks and concurrent writers (PostgreSQL)")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_wastes_of_70_mg_from_100_mg_at_once_let_exactly_one_through(world):
-    needs_row_locks()
     lot = make_lot(world, quantity="100")
 
     statuses = waste_at_once(
@@ -90,7 +84,6 @@ def test_two_wastes_of_70_mg_from_100_mg_at_once_let_exactly_one_through(world):
 
 @pytest.mark.django_db(transaction=True)
 def test_ten_wastes_of_5_mg_from_40_mg_at_once_let_exactly_eight_through(world):
-    needs_row_locks()
     lot = make_lot(world, quantity="40")
     pairs = [(world.prescriber, world.nurse), (world.nurse, world.prescriber)]
 

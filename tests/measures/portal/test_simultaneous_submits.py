@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.test import Client
 
 from kapflow.measures.models import MeasureResponse, SafetyAlert
@@ -14,8 +14,6 @@ from tests.measures.portal.conftest import answer, submit_url
 
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_submits_store_one_response_and_one_alert(world, portal_user, patient_client, assign):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs a database with row locks and concurrent writers (PostgreSQL)")
     request = assign("phq9")
     for n in range(1, 10):
         answer(patient_client, request, f"q{n}", 1)  # item 9 "several days": one alert
