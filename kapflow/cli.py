@@ -63,6 +63,12 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("demo", help="create or refresh the demo clinic (refused in production)")
     audit_parser = commands.add_parser("audit", help="the access log")
     audit_parser.add_argument("audit_command", choices=["verify"])
+    token_parser = commands.add_parser("token", help="personal API tokens")
+    token_parser.add_argument("token_command", choices=["create"])
+    token_parser.add_argument("email")
+    token_parser.add_argument("--read-only", action="store_true", help="can read but not change records")
+    token_parser.add_argument("--name", default="command line", help="what the token is for")
+    token_parser.add_argument("--clinic", help="the clinic's slug, when the person works at several")
     commands.add_parser("manage", help="run a Django management command", add_help=False)
 
     if argv[:1] == ["manage"]:
@@ -90,6 +96,11 @@ def main(argv: list[str] | None = None) -> None:
             call_command("demo")
         elif args.command == "audit":
             call_command("audit_verify")
+        elif args.command == "token":
+            options = {"read_only": args.read_only, "name": args.name}
+            if args.clinic:
+                options["clinic"] = args.clinic
+            call_command("token", args.token_command, args.email, **options)
     except CommandError as exc:
         # A failed check is an answer, not a crash: say why and exit non-zero, no traceback.
         sys.stderr.write(f"kapflow: {exc}\n")

@@ -95,12 +95,18 @@ INSTALLED_APPS = [
     "kapflow.dosing",
     "kapflow.scheduling",
     "kapflow.outcomes",
+    "kapflow.api",
+    "kapflow.fhir",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kapflow.api.middleware.BodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -242,6 +248,60 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": [SELF],
         "object-src": ["'none'"],
     }
+}
+
+# --- REST API and FHIR ---------------------------------------------------------------------
+KAPFLOW_API_RATE_LIMIT = envint("KAPFLOW_API_RATE_LIMIT", 600, minimum=1)  # requests per minute per token
+KAPFLOW_API_MAX_BODY_BYTES = envint("KAPFLOW_API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "kapflow.api.authentication.BearerTokenAuthentication",
+        "kapflow.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "kapflow.api.permissions.ClinicMember",
+        "kapflow.api.permissions.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["kapflow.api.throttling.PerTokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["kapflow.api.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "kapflow.api.problems.exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "kapflow API",
+    "DESCRIPTION": (
+        "REST API v1 of kapflow. Authenticate with a personal token (`Authorization: Bearer kf_…`, "
+        "made in your profile or with `kapflow token create EMAIL`). Errors are RFC 7807 "
+        "`application/problem+json`; changes to existing records need `If-Match` with the ETag you read."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_AUTHENTICATION": [
+        "kapflow.api.authentication.BearerTokenAuthentication",
+        "kapflow.api.authentication.SessionAuthentication",
+    ],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kapflow.api.schema.problem_responses",  # the problem+json answers of every operation
+    ],
+    # Choice sets that share a field name get names of their own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "CourseStatusEnum": "kapflow.courses.models.CourseStatus",
+        "NoteStatusEnum": "kapflow.courses.models.NoteStatus",
+        "AppointmentKindEnum": "kapflow.scheduling.models.Kind",
+        "ReadingKindEnum": "kapflow.dosing.models.ReadingKind",
+        "EventKindEnum": "kapflow.dosing.models.EventKind",
+        "EventSeverityEnum": "kapflow.dosing.models.Severity",
+        "EventOutcomeEnum": "kapflow.dosing.models.EventOutcome",
+    },
 }
 
 # --- Internationalisation and time ----------------------------------------------------------

@@ -37,6 +37,8 @@ urlpatterns = [
     path("portal/course/", include("kapflow.courses.portal_urls")),
     path("portal/appointments/", include("kapflow.scheduling.portal_urls")),
     path("feeds/", include("kapflow.scheduling.feed_urls")),
+    path("api/", include("kapflow.api.urls")),
+    path("fhir/", include("kapflow.fhir.urls")),
     path("c/<slug:clinic>/", include(clinic_patterns)),
 ]
 

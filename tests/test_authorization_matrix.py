@@ -977,6 +977,32 @@ MATRIX.update({
 # End of course outcomes ------------------------------------------------------------------------
 
 
+# Personal API tokens -------------------------------------------------------------------------
+# In the signed-in person's profile: every staff member lists and makes their own tokens; a
+# token's page and its revocation answer its owner only (Theo here), anyone else finds nothing
+# (404). A patient's portal sign-in has no tokens (404). Making one answers with the secret
+# (shown once), not a redirect, so that row posts no data (as the calendar feeds).
+def api_token(world):
+    from kapflow.api.tokens import token_create
+
+    token, _secret = token_create(
+        user=world.therapist.user, membership=world.therapist, name="Matrix", read_only=True
+    )
+    return {"token_id": token.public_id}
+
+
+API_TOKEN_KWARGS = (api_token,)
+# fmt: off
+MATRIX.update({
+    "accounts:api_tokens":           Route(nothing,    (302, 200, 200, 200, 200, 200, 200, 200, 404)),
+    "accounts:api_token_create":     Route(nothing,    (302, 200, 200, 200, 200, 200, 200, 200, 404)),
+    "accounts:api_token":            Route(api_token,  (302, 404, 404, 200, 404, 404, 404, 404, 404)),
+    "accounts:api_token_revoke":     Route(api_token,  (302, 404, 404, 200, 404, 404, 404, 404, 404), lambda w: {}),
+})
+# fmt: on
+# End of personal API tokens --------------------------------------------------------------------
+
+
 @pytest.fixture(autouse=True)
 def demo_is_the_public_clinic(settings):
     settings.KAPFLOW_PUBLIC_CLINIC = "demo"
@@ -1032,10 +1058,17 @@ def refused_personas(route: Route) -> list[str]:
     return refused
 
 
+# The API and FHIR answer programs (401 and problem+json, not a sign-in page): their routes have
+# their own matrix, with token scopes, in tests/api/test_api_matrix.py.
+OWN_MATRIX_NAMESPACES = ("api", "fhir")
+
+
 def test_every_route_of_the_project_has_a_row_in_the_matrix():
     routes = all_routes()
     unnamed = [pattern for name, pattern in routes if name is None]
-    names = {name for name, _ in routes if name is not None}
+    names = {
+        name for name, _ in routes if name is not None and name.split(":", 1)[0] not in OWN_MATRIX_NAMESPACES
+    }
     assert unnamed == [], "name these routes so the matrix can declare who may use them"
     assert sorted(names - set(MATRIX)) == [], "add a row to MATRIX for each of these routes"
     assert sorted(set(MATRIX) - names) == [], "these MATRIX rows name routes that no longer exist"
@@ -1103,6 +1136,7 @@ NOT_OBJECT_KWARGS = (
     *CALENDAR_KWARGS,
     *APPOINTMENT_PORTAL_KWARGS,
     appointment_kind,  # each clinic's own kinds of appointment, not records
+    *API_TOKEN_KWARGS,  # a person's own tokens, under /accounts/ (no clinic in the address)
 )
 OBJECT_ROUTES = sorted(n for n, r in MATRIX.items() if r.kwargs not in NOT_OBJECT_KWARGS)
 

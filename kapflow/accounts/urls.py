@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from kapflow.accounts import views
+from kapflow.accounts import token_views, views
 
 app_name = "accounts"
 
@@ -12,6 +12,10 @@ urlpatterns = [
     path("keepalive/", views.keepalive, name="keepalive"),
     path("2fa/", views.two_factor, name="two_factor"),
     path("clinics/", views.choose_clinic, name="choose_clinic"),
+    path("tokens/", token_views.token_list, name="api_tokens"),
+    path("tokens/new/", token_views.token_new, name="api_token_create"),
+    path("tokens/<uuid:token_id>/", token_views.token_detail, name="api_token"),
+    path("tokens/<uuid:token_id>/revoke/", token_views.token_revoke_view, name="api_token_revoke"),
     path("invitation/<str:token>/", views.accept_invitation, name="invitation"),
     path(
         "password/",

@@ -56,6 +56,7 @@ ACTION_CATEGORY: dict[Action, DataCategory] = {
     Action.OUTCOMES_EXPORT: DataCategory.OUTCOMES,
     Action.STOCK_VIEW: DataCategory.STOCK,
     Action.STOCK_MANAGE: DataCategory.STOCK,
+    Action.BULK_EXPORT: DataCategory.EXPORT,
 }
 WRITE_ACTIONS = frozenset(
     {

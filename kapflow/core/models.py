@@ -69,6 +69,7 @@ class DataCategory(models.TextChoices):
     STOCK = "stock", _("controlled-substance ledger")
     SCHEDULE = "schedule", _("appointments and calendars")
     OUTCOMES = "outcomes", _("outcomes and reports")
+    EXPORT = "exports", _("FHIR bulk exports")
 
 
 class AuditOutcome(models.TextChoices):

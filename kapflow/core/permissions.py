@@ -43,6 +43,8 @@ class Action(StrEnum):
     # The controlled-substance ledger (clinic-wide)
     STOCK_VIEW = "stock.view"
     STOCK_MANAGE = "stock.manage"
+    # FHIR bulk data export of a group of patients or the whole clinic (clinic-wide)
+    BULK_EXPORT = "bulk.export"
 
 
 # Plain words for refusals people read on the 403 page and in the access log.
@@ -73,6 +75,7 @@ ACTION_WORDS: dict[Action, str] = {
     Action.OUTCOMES_EXPORT: "export reports and de-identified research data",
     Action.STOCK_VIEW: "read the controlled-substance ledger",
     Action.STOCK_MANAGE: "record controlled-substance stock (medical professionals only)",
+    Action.BULK_EXPORT: "export the clinic's records in bulk (FHIR $export)",
     Action.DEMOGRAPHICS_VIEW: "see patient details",
     Action.DEMOGRAPHICS_EDIT: "edit patient details",
     Action.CARE_TEAM_MANAGE: "change a care team",
@@ -109,6 +112,7 @@ ROLE_GRANTS: dict[Action, frozenset[Role]] = {
     Action.OUTCOMES_EXPORT: MEDICAL_ROLES | {Role.CLINIC_ADMIN},
     Action.STOCK_VIEW: MEDICAL_ROLES | {Role.CLINIC_ADMIN},
     Action.STOCK_MANAGE: MEDICAL_ROLES,
+    Action.BULK_EXPORT: frozenset({Role.CLINIC_ADMIN}),
 }
 
 # Actions a clinician may take on a patient only while on that patient's care team.

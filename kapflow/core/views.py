@@ -11,9 +11,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from kapflow.accounts.models import User
+from kapflow.api.problems import problem_response
 from kapflow.core import audit
 from kapflow.core.access import StaffRequest, allowed, staff_view
 from kapflow.core.forms import AuditFilterForm
@@ -122,10 +124,24 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem_response(request, 404, _("No API operation at this address."))
+    if request.path.startswith("/fhir/"):
+        from kapflow.fhir.base import operation_outcome
+
+        body = operation_outcome(_("No FHIR operation at this address."), "not-found")
+        return JsonResponse(body, status=404, content_type="application/fhir+json")
     return render(request, "errors/404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem_response(request, 500, _("Something went wrong on our side; nothing was saved."))
+    if request.path.startswith("/fhir/"):
+        from kapflow.fhir.base import operation_outcome
+
+        body = operation_outcome(_("Something went wrong on our side; nothing was saved."), "exception")
+        return JsonResponse(body, status=500, content_type="application/fhir+json")
     # No request context: the page must render even when the database is what failed.
     return HttpResponse(loader.render_to_string("errors/500.html"), status=500)
 

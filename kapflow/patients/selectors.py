@@ -10,9 +10,9 @@ from django.db.models import Q, QuerySet
 
 from kapflow.accounts.models import Membership
 from kapflow.core import audit
-from kapflow.core.access import deny, require
+from kapflow.core.access import actor_for, deny, require
 from kapflow.core.models import AuditAction, DataCategory
-from kapflow.core.permissions import Action
+from kapflow.core.permissions import CARE_TEAM_ONLY, Action, PatientFacts, decide
 from kapflow.patients.models import CareTeamMember, ClinicalBackground, Patient
 
 SEARCH_LIMIT = 50
@@ -70,6 +70,19 @@ def my_patients(*, member: Membership) -> list[Patient]:
             care_team__removed_at__isnull=True,
         ).distinct()
     )
+
+
+def clinical_patients(*, member: Membership, action: Action = Action.CLINICAL_VIEW) -> QuerySet[Patient]:
+    """Every patient the member may take ``action`` on: their care teams' patients for a
+    care-team action, the whole clinic otherwise. A role never allowed it is refused (logged)."""
+    best_case = PatientFacts(clinic_id=member.clinic_id, care_team_user_ids=frozenset({member.user_id}))
+    decision = decide(actor_for(member), action, best_case)
+    if not decision.allowed:
+        deny(member, action, decision.reason)
+    patients = Patient.objects.filter(clinic=member.clinic, voided_at__isnull=True)
+    if action in CARE_TEAM_ONLY:
+        patients = patients.filter(care_team__user=member.user, care_team__removed_at__isnull=True).distinct()
+    return patients
 
 
 def access_patient(

@@ -305,13 +305,19 @@ def appointment_move(*, member: Membership, appointment: Appointment, request: R
     return row
 
 
-def appointment_cancel(*, member: Membership, appointment: Appointment, reason: str) -> Appointment:
+def appointment_cancel(
+    *, member: Membership, appointment: Appointment, reason: str, base_version: int | None = None
+) -> Appointment:
+    """Cancel a booked appointment; with ``base_version`` (the API's If-Match), only if it has
+    not changed since the caller read it."""
     require(member, Action.SCHEDULE_MANAGE)
     reason = reason.strip()
     if not reason:
         raise ApplicationError(_("Say why the appointment is cancelled."))
     with transaction.atomic():
         row = _locked(appointment)
+        if base_version is not None and row.version != base_version:
+            raise Conflict(_("The appointment changed since you read it (moved or updated); read it again."))
         if row.status != Status.BOOKED:
             raise ApplicationError(_("Only a booked appointment can be cancelled."))
         row.status, row.cancel_reason = Status.CANCELLED, reason[:300]

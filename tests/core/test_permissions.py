@@ -40,6 +40,7 @@ CLINIC_WIDE = {
     Action.SCHEDULE_MANAGE: "Y Y Y Y Y",
     Action.OUTCOMES_VIEW: "Y N N Y Y",
     Action.OUTCOMES_EXPORT: "Y N N Y Y",
+    Action.BULK_EXPORT: "Y N N N N",
 }
 # A patient of the actor's clinic whose care team includes the actor.
 SAME_CLINIC_ON_TEAM = {
@@ -96,10 +97,10 @@ def test_the_tables_cover_every_action_and_role():
     assert set(CLINIC_WIDE) | set(SAME_CLINIC_ON_TEAM) == set(Action)
     assert set(SAME_CLINIC_ON_TEAM) == set(SAME_CLINIC_OFF_TEAM) == set(OTHER_CLINIC)
     assert set(ROLES) == set(Role)
-    # 10 clinic-wide actions + 10 patient actions x 4 situations, for each of 5 roles
-    assert len(CLINIC_WIDE) == 14
+    # 15 clinic-wide actions + 10 patient actions x 4 situations, for each of 5 roles
+    assert len(CLINIC_WIDE) == 15
     assert len(SAME_CLINIC_ON_TEAM) == 10
-    assert len(CASES) == 5 * (14 + 10 * 4)
+    assert len(CASES) == 5 * (15 + 10 * 4)
 
 
 @pytest.mark.parametrize(("role", "action", "facts", "mark"), CASES)

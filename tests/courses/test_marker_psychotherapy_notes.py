@@ -104,8 +104,8 @@ def unlisted_paths(ids: dict[str, Any]) -> tuple[list[str], list[str]]:
     """Routes with no matrix row yet (being built alongside): filled from the planted ids."""
     paths, unbuilt = [], []
     for name, pattern in all_routes():
-        if name is None or name in MATRIX:
-            continue
+        if name is None or name in MATRIX or name.startswith(("api:", "fhir:")):
+            continue  # the API and FHIR: tests/api/test_marker_psychotherapy_notes.py
         wanted = set(re.findall(r"<(?:\w+:)?(\w+)>", pattern))
         try:
             kwargs = {key: ids[key] for key in wanted}

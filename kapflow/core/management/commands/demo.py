@@ -147,6 +147,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {email:34} {role.value:13} ({clinics[slug].name})")
         self.stdout.write(f"  {PORTAL_LOGIN[0]:34} {'patient':13} (portal of {clinics['demo'].name})")
         self.stdout.write(f"  password for all: {PASSWORD}")
+        self.stdout.write(
+            "  API:          http://127.0.0.1:8000/api/docs/  (a token: .venv/bin/kapflow token create EMAIL)"
+        )
 
     def _clinics(self) -> dict[str, Clinic]:
         demo, _ = Clinic.objects.update_or_create(
