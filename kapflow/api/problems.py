@@ -20,7 +20,7 @@ from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from kapflow.core.errors import ApplicationError
+from kapflow.core.errors import ApplicationError, FieldError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 TYPE_BASE = "https://kapflow.org/problems/"
@@ -122,6 +122,8 @@ def translate(exc: Exception) -> exceptions.APIException | None:
         return PayloadTooLarge()
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, FieldError):
+        return exceptions.ValidationError({exc.field: [exc.message]})
     if isinstance(exc, ApplicationError):
         error = exceptions.APIException(exc.message)
         error.status_code = exc.status

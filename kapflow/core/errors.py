@@ -17,3 +17,11 @@ class Conflict(ApplicationError):
     """The record changed since the user loaded it, or the request clashes with another."""
 
     status = 409
+
+
+class FieldError(ApplicationError):
+    """Refused because of one input, named so that a form or the API shows it beside that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from kapflow.accounts.models import Membership
 from kapflow.clinics.models import Clinic, Room
 from kapflow.core.roles import MEDICAL_ROLES
+from kapflow.dosing import stock
 from kapflow.dosing.discharge import ITEM_LABELS
 from kapflow.dosing.models import EventKind, EventOutcome, PregnancyTest, Severity, StockLot
 from kapflow.dosing.protocol import CONFIRMED_ITEMS, PHYSIOLOGICAL
@@ -182,10 +183,7 @@ class AdministrationForm(forms.Form):
 
     def __init__(self, *args: Any, clinic: Clinic, user_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        today = timezone.localdate()
-        self.fields["lot"].queryset = StockLot.objects.filter(  # type: ignore[attr-defined]
-            clinic=clinic, balance_mg__gt=0, expires_on__gte=today
-        ).order_by("expires_on", "lot_number")
+        self.fields["lot"].queryset = stock.usable_lots(clinic.pk)  # type: ignore[attr-defined]
         self.fields["lot"].label_from_instance = lambda lot: (  # type: ignore[attr-defined]
             f"{lot.lot_number} · {lot.form} · {lot.balance_mg} mg left · expires {lot.expires_on:%Y-%m-%d}"
         )

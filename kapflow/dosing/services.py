@@ -25,7 +25,7 @@ from kapflow.accounts.models import Membership
 from kapflow.clinics.models import Clinic, Room
 from kapflow.core import audit
 from kapflow.core.access import require
-from kapflow.core.errors import ApplicationError, Conflict
+from kapflow.core.errors import ApplicationError, Conflict, FieldError
 from kapflow.core.models import AuditAction, DataCategory
 from kapflow.core.permissions import Action
 from kapflow.core.roles import Role
@@ -310,6 +310,11 @@ def administration_record(
         raise ApplicationError(_("Choose the lot the dose was drawn from (its lot number)."))
     if lot.clinic_id != member.clinic_id:
         raise ApplicationError(_("That lot belongs to another clinic."))
+    if lot.expires_on < timezone.localdate():
+        raise ApplicationError(
+            _("Lot %(lot)s expired on %(day)s: expired stock is not given.")
+            % {"lot": lot.lot_number, "day": lot.expires_on}
+        )
     with transaction.atomic():
         row = _locked(session)
         if row.version != base_version:
@@ -331,6 +336,9 @@ def administration_record(
         if not first and row.first_administered_at and start < row.first_administered_at:
             raise ApplicationError(_("A further dose cannot start before the first one."))
         end = None
+        if protocol.infusion_minutes is None and ended_at is not None:
+            # Not stored for a dose that is no infusion: refused, so no caller believes it was.
+            raise FieldError("ended_at", _("Only an infusion has an end: leave the end time empty."))
         if protocol.infusion_minutes is not None:
             if ended_at is None:
                 raise ApplicationError(_("Enter when the infusion ended (or is planned to end)."))

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -288,3 +288,12 @@ def report(*, member: Membership, start: datetime, end: datetime) -> list[LotRep
         )
     _audit(member, AuditAction.VIEW, f"ledger report {start:%Y-%m-%d} to {end:%Y-%m-%d}")
     return result
+
+
+def usable_lots(clinic_id: int, *, on: date | None = None) -> QuerySet[StockLot]:
+    """The clinic's lots a dose may be drawn from: stock left, not expired, soonest expiry first
+    (the administration form's choices and the API's lot lookup)."""
+    on = on or timezone.localdate()
+    return StockLot.objects.filter(clinic_id=clinic_id, balance_mg__gt=0, expires_on__gte=on).order_by(
+        "expires_on", "lot_number"
+    )

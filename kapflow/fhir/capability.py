@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from importlib.metadata import version
 from typing import Any
 
 from kapflow.fhir.codes import FHIR_VERSION
@@ -10,7 +11,7 @@ from kapflow.fhir.mapping import RESOURCE_TYPES
 from kapflow.fhir.search import DESCRIPTIONS, PARAMETERS
 
 BULK = "http://hl7.org/fhir/uv/bulkdata"
-SOFTWARE_VERSION = "0.1.0"
+SOFTWARE_VERSION = version("kapflow")
 SECURITY = (
     "Send a personal API token (made in your kapflow profile, or with `kapflow token create EMAIL`) as "
     "`Authorization: Bearer <token>`. A token belongs to one clinic and sees what its person may see: "

@@ -684,3 +684,33 @@ def test_a_bad_period_is_a_form_error_not_a_crash(world, login, name, query, fie
     assert response["Content-Type"].startswith("text/html")
     assert message in field_error(page(response), field)
     assert response.context["lots"] is None
+
+
+def test_the_service_itself_refuses_a_dose_from_an_expired_lot(world):
+    """The expiry rule lives in the service, so the page, the API and any other caller meet it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from kapflow.core.errors import ApplicationError
+    from kapflow.dosing import services
+    from kapflow.dosing.models import Administration, StockLot
+    from tests.dosing.helpers import checked_in, make_lot, make_ready
+
+    session = checked_in(world, make_ready(world))
+    lot = make_lot(world, lot_number="OLD")
+    StockLot.objects.filter(pk=lot.pk).update(expires_on=timezone.localdate() - timedelta(days=1))
+    lot.refresh_from_db()
+    with pytest.raises(ApplicationError, match="expired"):
+        services.administration_record(
+            member=world.prescriber,
+            session=session,
+            dose_mg=lot.balance_mg / 10,
+            lot=lot,
+            started_at=None,
+            ended_at=None,
+            witness_id=None,
+            override_reason="",
+            base_version=session.version,
+        )
+    assert not Administration.objects.exists()

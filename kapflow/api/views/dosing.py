@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -20,9 +20,9 @@ from kapflow.accounts.models import Membership
 from kapflow.api.serializers import DateTimeField, ListFilter, Strict
 from kapflow.api.versions import honour_if_match, tagged, versioned_change
 from kapflow.api.views.base import ApiViewSet
-from kapflow.api.views.common import bounds
+from kapflow.api.views.common import IF_MATCH, bounds
 from kapflow.core.permissions import Action
-from kapflow.dosing import selectors, services
+from kapflow.dosing import selectors, services, stock
 from kapflow.dosing.models import (
     Administration,
     AdverseEvent,
@@ -34,11 +34,6 @@ from kapflow.dosing.models import (
     SessionStatus,
     Severity,
     StockLot,
-)
-from kapflow.dosing.protocols import parsed
-
-IF_MATCH = OpenApiParameter(
-    "If-Match", str, OpenApiParameter.HEADER, required=True, description="The session's ETag, as last read."
 )
 
 
@@ -142,16 +137,7 @@ class EventIn(Strict):
 
 
 def _lot(member: Membership, lot_number: str) -> StockLot:
-    lot = (
-        StockLot.objects.filter(
-            clinic=member.clinic,
-            lot_number=lot_number.strip(),
-            balance_mg__gt=0,
-            expires_on__gte=timezone.localdate(),
-        )
-        .order_by("expires_on")
-        .first()
-    )
+    lot = stock.usable_lots(member.clinic_id).filter(lot_number=lot_number.strip()).first()
     if lot is None:
         raise ValidationError(
             {
@@ -222,10 +208,6 @@ class DosingSessionViewSet(ApiViewSet):
         incoming = AdministrationIn(data=request.data)
         incoming.is_valid(raise_exception=True)
         data: dict[str, Any] = dict(incoming.validated_data)
-        if data.get("ended_at") is not None and parsed(session.protocol).infusion_minutes is None:
-            # The service keeps no end for a dose that is not an infusion: say so, rather than
-            # let the caller believe the time it sent was stored.
-            raise ValidationError({"ended_at": [_("Only an infusion has an end: leave ended_at out.")]})
         lot = _lot(self.member, data["lot_number"])
         witness_id = _witness_id(self.member, data.get("witness"))
         administration = versioned_change(
@@ -284,7 +266,12 @@ class DosingSessionViewSet(ApiViewSet):
         event = services.event_record(
             member=self.member,
             session=session,
-            link=request.build_absolute_uri(f"/c/{self.member.clinic.slug}/dosing/{session.public_id}/"),
+            link=request.build_absolute_uri(
+                reverse(
+                    "dosing:session",
+                    kwargs={"clinic": self.member.clinic.slug, "session_id": session.public_id},
+                )
+            ),
             occurred_at=data.pop("occurred_at", None),  # optional: now
             **data,
         )

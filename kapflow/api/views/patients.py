@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from kapflow.api.serializers import Strict
 from kapflow.api.versions import honour_if_match, tagged, versioned_change
 from kapflow.api.views.base import ApiViewSet
+from kapflow.api.views.common import IF_MATCH
 from kapflow.core.models import DataCategory
 from kapflow.core.permissions import Action
 from kapflow.patients import selectors, services
@@ -78,7 +79,8 @@ class PatientViewSet(ApiViewSet):
 
     @extend_schema(parameters=[PatientQuery], responses=PatientOut(many=True))
     def list(self, request: Request) -> Response:
-        """Patients matching ``q``; without it, the patients on your care teams."""
+        """Patients matching ``q``; without it, every patient of the clinic (details are clinic-wide,
+        as on the patient search page; clinical records are listed for care teams only)."""
         params = self.filters(PatientQuery)
         if params.get("q"):
             rows: list[Patient] | QuerySet[Patient] = selectors.patient_search(
@@ -123,7 +125,7 @@ class PatientViewSet(ApiViewSet):
     @extend_schema(
         request=PatientIn,
         responses=PatientOut,
-        parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=True)],
+        parameters=[IF_MATCH],
     )
     def partial_update(self, request: Request, public_id: str) -> Response:
         patient = selectors.access_patient(
