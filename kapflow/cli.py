@@ -24,11 +24,15 @@ def _setup() -> None:
 def serve(host: str, port: int, workers: int) -> None:
     from django.conf import settings
     from django.core.management import call_command
+    from django.db import connections
     from gunicorn.app.base import BaseApplication
 
     call_command("migrate", interactive=False, verbosity=0)
     if settings.PRODUCTION:
         call_command("collectstatic", interactive=False, verbosity=0)
+    # gunicorn forks the workers from this process: a connection left open here would be one
+    # database session shared by all of them (their transactions would mix). Each opens its own.
+    connections.close_all()
 
     from kapflow.wsgi import application
 
@@ -38,6 +42,9 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 60)
+            # gunicorn's control socket is one path per user ($HOME/.gunicorn/gunicorn.ctl), which
+            # several kapflow servers on one host would take from each other; kapflow needs none.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             return application
