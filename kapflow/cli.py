@@ -76,6 +76,12 @@ def main(argv: list[str] | None = None) -> None:
     token_parser.add_argument("--read-only", action="store_true", help="can read but not change records")
     token_parser.add_argument("--name", default="command line", help="what the token is for")
     token_parser.add_argument("--clinic", help="the clinic's slug, when the person works at several")
+    backup_parser = commands.add_parser("backup", help="back up the database into one file (safe in use)")
+    backup_parser.add_argument("path")
+    backup_parser.add_argument("--force", action="store_true", help="replace PATH if it exists")
+    backup_parser.add_argument("--verify", action="store_true", help="check the backup at PATH instead")
+    restore_parser = commands.add_parser("restore", help="restore a backup into an empty database, verified")
+    restore_parser.add_argument("path")
     commands.add_parser("manage", help="run a Django management command", add_help=False)
 
     if argv[:1] == ["manage"]:
@@ -108,6 +114,10 @@ def main(argv: list[str] | None = None) -> None:
             if args.clinic:
                 options["clinic"] = args.clinic
             call_command("token", args.token_command, args.email, **options)
+        elif args.command == "backup":
+            call_command("backup", args.path, force=args.force, verify=args.verify)
+        elif args.command == "restore":
+            call_command("restore", args.path)
     except CommandError as exc:
         # A failed check is an answer, not a crash: say why and exit non-zero, no traceback.
         sys.stderr.write(f"kapflow: {exc}\n")

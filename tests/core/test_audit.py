@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -326,3 +330,16 @@ def test_viewing_the_access_log_is_itself_logged(world, login):
     assert entry.user == world.admin.user
     assert entry.clinic == world.demo
     assert entry.outcome == AuditOutcome.ALLOWED
+
+
+def test_verify_on_a_database_never_migrated_says_so_without_a_traceback(tmp_path):
+    """An operator pointing ``kapflow audit verify`` at an empty database gets one line, exit 1."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
+    env["KAPFLOW_DATA_DIR"] = str(tmp_path)
+    kapflow = Path(sys.executable).with_name("kapflow")
+    done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [str(kapflow), "audit", "verify"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 1
+    assert "kapflow manage migrate" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from kapflow.core import audit
 
@@ -11,7 +12,14 @@ class Command(BaseCommand):
     help = "Check the hash chains of the access log; exits non-zero and names each broken entry."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        checked, problems = audit.verify()
+        try:
+            checked, problems = audit.verify()
+        except DatabaseError as exc:
+            # A database never migrated (or not kapflow's) has no access log to check.
+            raise CommandError(
+                f"could not read the access log ({exc}); is this kapflow's database, migrated "
+                "with `kapflow manage migrate`?"
+            ) from None
         if problems:
             for problem in problems:
                 self.stderr.write(f"BROKEN {problem}")
