@@ -34,6 +34,7 @@ def serve(host: str, port: int, workers: int) -> None:
     # database session shared by all of them (their transactions would mix). Each opens its own.
     connections.close_all()
 
+    from kapflow.core.logs import ACCESS_LOG_FORMAT
     from kapflow.wsgi import application
 
     class Server(BaseApplication):
@@ -41,6 +42,9 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("accesslog", "-")
+            # Method, path (secret segments masked), status, size, time: no query string or referrer.
+            self.cfg.set("logger_class", "kapflow.core.logs.AccessLogger")
+            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
             self.cfg.set("timeout", 60)
             # gunicorn's control socket is one path per user ($HOME/.gunicorn/gunicorn.ctl), which
             # several kapflow servers on one host would take from each other; kapflow needs none.

@@ -106,7 +106,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "kapflow.api.middleware.BodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -119,6 +118,8 @@ MIDDLEWARE = [
     # After MessageMiddleware: signing a person out leaves them a message saying why.
     "kapflow.accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After every middleware that sets a header (its 413 carries them all), before anything reads the body.
+    "kapflow.api.middleware.BodyLimitMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "kapflow.core.middleware.ApplicationErrorMiddleware",
@@ -207,6 +208,7 @@ AXES_FAILURE_LIMIT = envint("KAPFLOW_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = 0.25  # hours: a locked account opens again after 15 minutes
 # Lock the account, not the address: a clinic's staff often share one public IP address, and
 # one person's typos must not lock everyone out. axes.W006 warns about exactly this choice.
+# Guessing from one address across accounts is limited by KAPFLOW_LOGIN_RATE_LIMIT below.
 AXES_LOCKOUT_PARAMETERS = ["username"]
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_USERNAME_FORM_FIELD = "email"
@@ -214,6 +216,13 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kapflow.accounts.views.locked_out"
 AXES_VERBOSE = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Masked in the form data axes stores with a failed attempt (the password always is).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "email", "code"]
+# Failed sign-ins (passwords and two-factor codes) per client address per 5 minutes, whoever's
+# account they name; then 429 until the window ends (no account is locked by it). Counted in
+# the default cache: Django's per-process local memory, as no CACHES is configured (see
+# kapflow/core/ratelimit.py).
+KAPFLOW_LOGIN_RATE_LIMIT = envint("KAPFLOW_LOGIN_RATE_LIMIT", 30, minimum=1)
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = KAPFLOW_SESSION_ABSOLUTE_HOURS * 3600
@@ -253,6 +262,9 @@ CONTENT_SECURITY_POLICY = {
 # --- REST API and FHIR ---------------------------------------------------------------------
 KAPFLOW_API_RATE_LIMIT = envint("KAPFLOW_API_RATE_LIMIT", 600, minimum=1)  # requests per minute per token
 KAPFLOW_API_MAX_BODY_BYTES = envint("KAPFLOW_API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
+# Requests with an unknown or revoked token per client address per minute; then 429 for every
+# token from that address until the minute ends, so tokens cannot be guessed quickly.
+KAPFLOW_API_BAD_TOKEN_LIMIT = envint("KAPFLOW_API_BAD_TOKEN_LIMIT", 20, minimum=1)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "kapflow.api.authentication.BearerTokenAuthentication",
@@ -304,6 +316,18 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# --- Request bodies and uploads -------------------------------------------------------------
+# An HTML form's whole body (fields and files) above DATA_UPLOAD_MAX_MEMORY_SIZE is refused
+# with 413 before it is read (kapflow/api/middleware.py; the API has its own limit above).
+# Django compares FILE_UPLOAD_MAX_MEMORY_SIZE with the whole body, so with the same value every
+# upload that is let in stays in memory and nothing is written to a temporary file. The one
+# upload, an instrument definition, is checked for at most 256 KB and JSON by its form. Raise
+# DATA_UPLOAD_MAX_NUMBER_FILES when a form takes more than one file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+
 # --- Internationalisation and time ----------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English"))]
@@ -353,7 +377,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Secret path segments (reset, invitation and feed links), query strings, tokens and email
+    # addresses are masked in whatever is written (kapflow/core/logs.py).
+    "filters": {"redact": {"()": "kapflow.core.logs.RedactFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"kapflow": {"level": envstr("KAPFLOW_LOG_LEVEL", "INFO")}},
 }

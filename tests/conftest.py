@@ -97,6 +97,16 @@ def login(client: Client):
 
 
 @pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate-limit counts (API, sign-in, unknown tokens) live in the per-process cache: none leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """Argon2 is deliberately slow; tests that need it (test_passwords.py) put it back."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

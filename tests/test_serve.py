@@ -29,12 +29,13 @@ def test_the_workers_inherit_no_database_connection_from_the_migrations(monkeypa
 @pytest.mark.django_db(transaction=True)
 def test_the_server_masks_its_access_log_and_opens_no_control_socket(monkeypatch):
     """Two kapflow servers on one host (a clinic's and a benchmark's) must not take gunicorn's
-    per-user control socket from each other."""
+    per-user control socket from each other; the access log is kapflow's masking logger."""
     seen: dict[str, object] = {}
 
     def run(server: BaseApplication) -> None:
         seen.update(
             control_socket_disable=server.cfg.control_socket_disable,
+            logger_class=server.cfg.settings["logger_class"].value,
             workers=server.cfg.workers,
         )
 
@@ -43,5 +44,6 @@ def test_the_server_masks_its_access_log_and_opens_no_control_socket(monkeypatch
 
     assert seen == {
         "control_socket_disable": True,
+        "logger_class": "kapflow.core.logs.AccessLogger",
         "workers": 2,
     }

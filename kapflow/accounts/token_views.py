@@ -144,7 +144,7 @@ def token_detail(request: HttpRequest, token_id: uuid.UUID) -> HttpResponseBase:
     token = _own_token(request, token_id)
     if request.method != "GET":
         return HttpResponseNotAllowed(["GET"])
-    return render(request, "accounts/api_token.html", {"token": token, "secret": None})
+    return render(request, "accounts/api_token.html", {"token": token})
 
 
 @token_page

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -15,6 +16,12 @@ from rest_framework.request import Request
 from kapflow.accounts.models import Membership, User
 from kapflow.api.models import ApiToken
 from kapflow.api.tokens import token_for
+from kapflow.core.ratelimit import Window, client_address
+
+
+def _bad_token_window() -> Window:
+    """Unknown or revoked tokens per address: KAPFLOW_API_BAD_TOKEN_LIMIT a minute."""
+    return Window("api-bad-token", settings.KAPFLOW_API_BAD_TOKEN_LIMIT, 60)
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -27,8 +34,19 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         scheme, _sep, secret = header.partition(" ")
         if scheme.lower() != "bearer":
             return None
+        address = client_address(request)
+        wait = _bad_token_window().retry_after(address)
+        if wait is not None:
+            # Every token from this address waits, a right one too: else a guess would still be told apart.
+            raise exceptions.Throttled(
+                wait=wait,
+                detail=_(
+                    "Too many requests with unknown or revoked tokens from your address; try again later."
+                ),
+            )
         token = token_for(secret.strip())
         if token is None:
+            _bad_token_window().count(address)
             raise exceptions.AuthenticationFailed(
                 _("This token is unknown, revoked, or its person no longer works here.")
             )

@@ -105,7 +105,7 @@ def contact(request: HttpRequest, clinic: Clinic) -> HttpResponseBase:
                 answers = _answers(form.cleaned_data["prescreen_token"])
             except (signing.BadSignature, prescreen.InvalidAnswers):
                 data_without = request.POST.copy()
-                data_without["prescreen_token"] = ""
+                data_without.pop("prescreen_token", None)
                 form = ContactForm(data_without)
                 form.is_valid()
                 form.add_error(None, BAD_TOKEN)

@@ -6,6 +6,7 @@ No Django here: the view passes plain points and bands, and serves the SVG it ge
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,10 @@ import matplotlib.dates as mdates
 from matplotlib.figure import Figure
 
 BAND_COLOURS = ("#e3f1e8", "#f3f6d9", "#fbefd5", "#f9dfcf", "#f4d0d0", "#efc4c4")
+
+_STYLE_ELEMENT = re.compile(r'\s*<style type="text/css">\*\{([^}<]*)\}</style>')
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+_DECLARATION = re.compile(r"^\s*([a-z\-]+)\s*:\s*([^;\"<>&]*?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -81,4 +86,21 @@ def trajectory_svg(
     figure.subplots_adjust(right=0.8)
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None})
-    return buffer.getvalue()
+    return without_css(buffer.getvalue())
+
+
+def _attributes(declarations: str) -> str:
+    found = (_DECLARATION.match(d) for d in declarations.split(";") if d.strip())
+    return "".join(f' {m.group(1)}="{m.group(2)}"' for m in found if m)
+
+
+def without_css(svg: str) -> str:
+    """matplotlib's styling as SVG presentation attributes (``fill="#fff"`` for ``style="fill: #fff"``),
+    so the chart shows under the site's Content-Security-Policy, which allows no inline style.
+    The sheet's one rule (``*{stroke-linejoin: round; ...}``) moves to the root element, whence
+    those properties are inherited; an element's own attributes still override it."""
+    sheet = _STYLE_ELEMENT.search(svg)
+    if sheet is not None:
+        svg = svg[: sheet.start()] + svg[sheet.end() :]
+        svg = svg.replace("<svg ", "<svg" + _attributes(sheet.group(1)) + " ", 1)
+    return _STYLE_ATTRIBUTE.sub(lambda m: _attributes(m.group(1)), svg)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -90,13 +91,32 @@ class AcknowledgeForm(forms.Form):
 
 
 class InstrumentUploadForm(forms.Form):
+    """The definition file of a clinic's own instrument; ``cleaned_data["definition"]`` is its decoded JSON."""
+
     definition = forms.FileField(
         label=_("Instrument definition (JSON file)"),
         help_text=_("At most 256 KB. See the built-in instruments' definitions for the format."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".json,application/json"}),
     )
 
-    def clean_definition(self) -> Any:
+    def clean_definition(self) -> object:
         upload = self.cleaned_data["definition"]
         if upload.size > MAX_DEFINITION_BYTES:
             raise forms.ValidationError(_("The file is larger than 256 KB."))
-        return upload
+        if not str(upload.name or "").lower().endswith(".json"):
+            raise forms.ValidationError(_("Choose a JSON file (its name ends in .json)."))
+        try:
+            return json.loads(upload.read().decode("utf-8"))
+        except UnicodeDecodeError:
+            raise forms.ValidationError(_("The file is not text in UTF-8.")) from None
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(
+                _("The file is not valid JSON: %(error)s (line %(line)s, column %(column)s).")
+                % {"error": exc.msg, "line": exc.lineno, "column": exc.colno}
+            ) from None
+        except (RecursionError, ValueError):
+            # Nesting deeper than the parser's recursion limit, or a number with more digits
+            # than Python converts (int_max_str_digits): no instrument needs either.
+            raise forms.ValidationError(
+                _("The file is not a usable definition: it is nested too deeply or holds a number too long.")
+            ) from None

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from csp.decorators import csp_update
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -222,7 +221,6 @@ def trajectory(request: StaffRequest, patient_id: str, key: str) -> HttpResponse
 
 
 @staff_view()
-@cast(Any, csp_update({"style-src": ["'unsafe-inline'"]}))  # matplotlib's SVG styles itself; it has no script
 def trajectory_svg_view(request: StaffRequest, patient_id: str, key: str) -> HttpResponseBase:
     patient = _patient(request, patient_id)
     instrument = _instrument(request, key)

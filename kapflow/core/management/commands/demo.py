@@ -24,7 +24,7 @@ from kapflow.portal.models import PortalAccount
 from kapflow.scheduling import demo as scheduling_demo
 from kapflow.screening import demo as screening_demo
 
-PASSWORD = "kapflow-demo"  # noqa: S105 - the published demo password, refused in production
+PASSWORD = "kapflow-demo"  # noqa: S105 - the published demo password, refused in production  # nosec B105
 
 STAFF = [
     ("admin@demo.kapflow.test", "Alex Admin", Role.CLINIC_ADMIN, "demo"),
