@@ -303,6 +303,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "kapflow.api.schema.problem_responses",  # the problem+json answers of every operation
+        "kapflow.api.schema.resource_links",  # OpenAPI links: list -> record -> actions, with ETags
     ],
     # Choice sets that share a field name get names of their own in the schema.
     "ENUM_NAME_OVERRIDES": {

@@ -1,14 +1,17 @@
-"""Schemathesis over every operation of the OpenAPI schema: no server error, and every answer
-(status code, content type, body) as the schema declares it.
+"""Schemathesis over every operation of the OpenAPI schema, as every staff role: no server error,
+and every answer (status code, content type, body) as the schema declares it.
 
 The schema is the one ``/api/schema/`` serves, generated in-process; the calls go to the WSGI
-app in-process too, inside the test's transaction, as Priya (a prescriber on Jordan's care
-team) with a read-write token, so writes run. Hypothesis is derandomized (the same cases on
-every run) with a modest number of examples per operation. Generated ids would only ever find
-nothing (404), so hooks swap in, some of the time, the ids of real records of the world
-(tests/api/api_world.py), its patient in ``?patient=``, the record's current ETag in
-``If-Match`` and, for the writes, a body a clinician would really send. (Schemathesis' own
-coverage phase adds its boundary cases and unsupported methods on top.)
+app in-process too, inside the test's transaction, with a read-write token of each staff role:
+the clinic admin, the front desk, Theo and Priya (therapist and prescriber on Jordan's care
+team) and Nico (a nurse who is not), so writes run and refusals are checked as well. Hypothesis
+is derandomized (the same cases on every run); the examples per operation per role are
+``KAPFLOW_FUZZ_EXAMPLES`` (a few in the suite, 100 in ``bench/fuzz.py``), and every case run is
+counted (tests/fuzz/tally.py). Generated ids would only ever find nothing (404), so hooks swap
+in, some of the time, the ids of real records of the world (tests/api/api_world.py), its
+patient in ``?patient=``, the record's current ETag in ``If-Match`` and, for the writes, a body
+a clinician would really send. The stateful run (links between operations) is in
+tests/fuzz/test_api_stateful.py.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -46,10 +50,13 @@ from kapflow.scheduling.models import Appointment
 from kapflow.screening.models import EligibilityDecision
 from tests.api.api_world import Records
 from tests.api.helpers import token_for
+from tests.fuzz import tally
 from tests.scheduling.helpers import at, weekday_ahead
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-EXAMPLES_PER_OPERATION = 15
+ROLES = ("admin", "frontdesk", "therapist", "prescriber", "nurse")  # each with a read-write token
+EXAMPLES_PER_OPERATION = tally.examples(default=4)
+METHODS = ("get", "post", "put", "patch", "delete")
 CURRENT_ETAG = "kapflow-test-current-etag"  # replaced by the record's ETag just before the call
 
 
@@ -192,9 +199,9 @@ def current_etag(path: str) -> str:
     return etag(row) if row is not None else '"none"'
 
 
-@pytest.fixture
-def priya(world, settings) -> Iterator[str]:
-    """A read-write token of Priya (prescriber on Jordan's care team), and the world's ids."""
+@contextmanager
+def calling_the_app_in_process(world: Any, settings: Any) -> Iterator[None]:
+    """The world's ids in KNOWN, no rate limit, and the WSGI app inside the test's transaction."""
     settings.KAPFLOW_API_RATE_LIMIT = 100_000
     cache.clear()
     KNOWN.clear()
@@ -207,7 +214,8 @@ def priya(world, settings) -> Iterator[str]:
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # hundreds of expected 4xx; a 500 is still logged
     try:
-        yield token_for(world.prescriber)
+        with tally.flushed():
+            yield
     finally:
         quiet.setLevel(level)
         for signal in (request_started, request_finished):
@@ -216,9 +224,39 @@ def priya(world, settings) -> Iterator[str]:
         cache.clear()
 
 
-@pytest.mark.django_db
-@schema.parametrize()
-@settings(
+@pytest.fixture
+def token(world, settings, role) -> Iterator[str]:
+    """A read-write token of the role's persona, with the app called in-process."""
+    with calling_the_app_in_process(world, settings):
+        yield token_for(world.member(role))
+
+
+def call_and_count(case: Any, role: str, headers: dict[str, str], checks: list[Any]) -> Any:
+    """Call the app, count the case (tests/fuzz/tally.py), then run the checks."""
+    response = case.call(headers=headers)
+    label = case.operation.label
+    tally.case("api", label, role, response.status_code)
+    try:
+        case.validate_response(response, checks=checks, headers=headers)
+    except Exception:
+        if response.status_code < 500:
+            tally.failure("api", label, role, "violations")
+        raise
+    return response
+
+
+# Schemathesis' coverage phase (its boundary and negative cases, some 20 to 160 per operation)
+# runs as every role in the full run, as the prescriber only in the suite's quick one: there the
+# other roles call through a copy of the schema with that phase turned off.
+without_coverage = schemathesis.openapi.from_dict(openapi())
+without_coverage.app = schema.app
+without_coverage.config.phases.coverage.enabled = False
+for hook in (flatmap_path_parameters, flatmap_query, flatmap_headers, flatmap_body):
+    without_coverage.hook(hook)
+OTHER_ROLES = [role for role in ROLES if role != "prescriber"]
+for_other_roles = schema if tally.full() else without_coverage
+
+HYPOTHESIS = settings(
     max_examples=EXAMPLES_PER_OPERATION,
     derandomize=True,
     deadline=None,
@@ -226,7 +264,40 @@ def priya(world, settings) -> Iterator[str]:
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-def test_every_operation_answers_as_the_schema_says(case, priya):
+
+
+def answers_as_the_schema_says(case: Any, role: str, token: str) -> None:
     if case.headers and case.headers.get("If-Match") == CURRENT_ETAG:
         case.headers["If-Match"] = current_etag(case.formatted_path)
-    case.call_and_validate(headers={"Authorization": f"Bearer {priya}"}, checks=CHECKS)
+    call_and_count(case, role, {"Authorization": f"Bearer {token}"}, CHECKS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["prescriber"])
+@schema.parametrize()
+@HYPOTHESIS
+def test_every_operation_answers_as_the_schema_says(case, role, token):
+    answers_as_the_schema_says(case, role, token)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", OTHER_ROLES)
+@for_other_roles.parametrize()
+@HYPOTHESIS
+def test_every_operation_answers_the_other_roles_as_the_schema_says(case, role, token):
+    answers_as_the_schema_says(case, role, token)
+
+
+def test_a_patient_signed_in_to_the_portal_is_refused_every_operation(world, portal_user, client):
+    """The patient persona has no token, and the portal's session is not the API's: every
+    operation of the schema, read or write, with real ids, answers 401 problem+json."""
+    known = ids(Records(world).everything())
+    client.force_login(portal_user)
+    operations = [(m, p) for p, item in openapi()["paths"].items() for m in item if m in METHODS]
+    assert len(operations) >= 30
+    answers = {}
+    for method, template in operations:
+        path = template.replace("{public_id}", known.get(collection(template), [str(uuid.uuid4())])[0])
+        response = getattr(client, method)(path, {}, content_type="application/json", HTTP_IF_MATCH="*")
+        answers[f"{method.upper()} {template}"] = (response.status_code, response["Content-Type"])
+    assert set(answers.values()) == {(401, "application/problem+json")}, answers

@@ -28,6 +28,8 @@ FIELDS = [name for name in PatientForm.Meta.fields]
 
 class PatientOut(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
+    # Optional on the record: "" when none was given (the schema must allow that, not just emails).
+    email = serializers.EmailField(read_only=True, allow_blank=True)
 
     class Meta:
         model = Patient
