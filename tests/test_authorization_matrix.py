@@ -13,10 +13,28 @@ HOW TO ADD A ROUTE: give it a name, then add one row to MATRIX below:
   Anonymous visitors of clinic pages are sent to sign in (302). A POST-only route answers 405
   to those allowed to use it and 403/404 to those refused, so list 405 for the allowed ones.
 * ``data`` is what a form on the route posts. Every persona refused on GET (403/404, or an
-  anonymous 302) also POSTs it, and the test checks nothing in the database changed; a
-  persona allowed to use the route POSTs it too, to show the data would change something.
+  anonymous 302) also POSTs it, and the test checks nothing in the database changed. Every
+  persona allowed to use the route (200/405) POSTs it too (rolled back after each): 302 and
+  something changed, unless POST_OUTCOMES declares otherwise for that persona (a draft's
+  reader who is not its author is refused its POST, 403).
 
 The test fails if a route has no row, or a row names a route that no longer exists.
+
+The other dimensions reuse these rows (the table here is "own clinic" and, for Theo and
+Priya, "own patient"):
+
+* Other clinic: the Other clinic's people use Demo's address (404, in the table), and the
+  Other clinic's admin uses Demo's record ids under the Other clinic's own address (404 and no
+  change: ``test_the_other_clinics_admin_cannot_reach_our_records_through_their_own_clinic``).
+* Other patient / own patient: tests/test_authorization_care_team.py requests every route of
+  Jordan's record after Theo and Priya left his care team and Nico joined it; a new patient
+  route either goes in its CLINIC_WIDE set or is refused to them, and Nico's differences are
+  declared in NURSE_ON_TEAM.
+* Another patient in the portal: Morgan (``another_portal_patient``) is refused every staff
+  route exactly as Jordan's "patient" column says (GET here, POST in the refusal test), and
+  finds none of Jordan's records in the portal (tests/test_authorization_care_team.py).
+* Protected fields: tests/test_protected_fields.py posts each row's data again with forged
+  protected values (another patient, author, signing time, status, version...).
 """
 
 from __future__ import annotations
@@ -29,19 +47,20 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kapflow.accounts.models import Invitation
+from kapflow.accounts.models import Invitation, User
 from kapflow.core.models import AccessLogEntry, AuditChainHead
 from kapflow.core.roles import Role
 from kapflow.intake.services import request_submit
 from kapflow.patients.models import CareTeamMember, Patient
 from kapflow.patients.services import patient_create
 from kapflow.portal.models import PortalAccount, PortalInvitation
-from tests.conftest import make_member
+from tests.conftest import PASSWORD, make_member
 from tests.patients.forms import as_posted, new_patient
 
 PERSONAS = (
@@ -1024,6 +1043,22 @@ def all_routes(patterns=None, prefix: str = "") -> list[tuple[str | None, str]]:
     return found
 
 
+def another_portal_user(world) -> User:
+    """Morgan, a second patient of Demo, with a portal account of her own: her sign-in."""
+    data = {"legal_given_name": "Morgan", "legal_family_name": "Blake", "date_of_birth": date(1992, 2, 2)}
+    morgan = patient_create(member=world.frontdesk, data=data)
+    user = User.objects.create_user("morgan.portal@example.org", PASSWORD, full_name="Morgan Blake")
+    PortalAccount.objects.create(user=user, patient=morgan, clinic=world.demo)
+    return user
+
+
+def another_portal_patient(world) -> Client:
+    """Morgan (``another_portal_user``) signed in to the portal."""
+    client = Client()
+    client.force_login(another_portal_user(world))
+    return client
+
+
 def client_for(world, persona: str) -> Client:
     client = Client()
     if persona == "patient":
@@ -1038,15 +1073,23 @@ STATE_APPS = ("kapflow.", "django_otp.")
 
 def domain_state() -> dict[str, list[dict[str, Any]]]:
     """Every row of every kapflow table and of the authenticator devices, except the access
-    log (refusals are logged) and the sessions (every request touches its own)."""
+    log (refusals are logged) and the sessions (every request touches its own): {model label:
+    [{column: value}, ...] in primary key order}. Read with one plain SELECT per table (the
+    ORM's querysets cost forty times as much, and the matrix takes thousands of snapshots)."""
     ignored = {AccessLogEntry, AuditChainHead, apps.get_model("accounts", "UserSession")}
+    quote = connection.ops.quote_name
     state = {}
-    for config in apps.get_app_configs():
-        if not config.name.startswith(STATE_APPS):
-            continue
-        for model in config.get_models():
-            if model not in ignored:
-                state[model._meta.label] = list(model._default_manager.order_by("pk").values())
+    with connection.cursor() as cursor:
+        for config in apps.get_app_configs():
+            if not config.name.startswith(STATE_APPS):
+                continue
+            for model in config.get_models():
+                if model in ignored or model._meta.proxy or not model._meta.managed:
+                    continue
+                table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+                cursor.execute(f"SELECT * FROM {table} ORDER BY {pk}")  # noqa: S608 - our own table names
+                columns = [column[0] for column in cursor.description]
+                state[model._meta.label] = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     return state
 
 
@@ -1087,6 +1130,10 @@ def test_each_persona_gets_the_declared_status_on_get(world, portal_user, name):
     actual = {persona: client_for(world, persona).get(path).status_code for persona in PERSONAS}
     assert actual == dict(zip(PERSONAS, route.get, strict=True)), path
 
+    patients_status = route.get[PERSONAS.index("patient")]
+    if patients_status in REFUSED:  # another patient's portal sign-in is refused as Jordan's is
+        assert another_portal_patient(world).get(path).status_code == patients_status, path
+
     if "/c/" in path and route.get[0] == 302:
         response = Client().get(path)
         assert response["Location"].startswith(reverse("accounts:login") + "?next=")
@@ -1103,19 +1150,51 @@ def test_refused_personas_are_refused_on_post_too_and_nothing_changes(world, por
         expected = route.get[PERSONAS.index(persona)]
         assert client.post(path, data).status_code == expected, f"{persona} POST {path}"
         assert domain_state() == before, f"{persona} changed something with POST {path}"
+    if "patient" in refused_personas(route):  # another patient's portal sign-in: as Jordan's
+        morgan, expected = another_portal_patient(world), route.get[PERSONAS.index("patient")]
+        before = domain_state()
+        assert morgan.post(path, data).status_code == expected, f"another patient POST {path}"
+        assert domain_state() == before, f"another patient changed something with POST {path}"
+
+
+# Where a persona allowed on a route (200/405 on GET) does not get the usual 302 and a change for
+# the row's data: {(route, persona): status}.
+POST_OUTCOMES: dict[tuple[str, str], int] = {
+    # Priya reads Theo's draft, but only its author changes or signs it.
+    ("courses:note", "prescriber"): 403,
+    ("courses:sign", "prescriber"): 403,
+    # The row names Nico as the witness: Nico may not witness Nico's own count (400, once let in).
+    ("stock:count", "nurse"): 400,
+    ("stock:waste", "nurse"): 400,
+}
+
+
+def post_in_savepoint(client: Client, path: str, data: dict[str, Any]) -> tuple[int, bool]:
+    """(status, whether anything changed) of a POST whose changes are then rolled back."""
+    with transaction.atomic():
+        before = domain_state()
+        status = client.post(path, data).status_code
+        changed = domain_state() != before
+        transaction.set_rollback(True)
+    return status, changed
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in MATRIX.items() if r.data is not None))
-def test_the_data_posted_by_refused_personas_would_change_something(world, portal_user, name):
-    """Guards the test above: the refused POSTs carry data that does work when allowed."""
+def test_each_persona_allowed_on_a_route_posts_its_data_and_it_changes_something(world, portal_user, name):
+    """The POST column of the allowed personas (so a refusal on POST alone is declared), and a
+    guard for the test above: the refused POSTs carry data that does work when allowed."""
     route = MATRIX[name]
-    path = reverse(name, kwargs=route.kwargs(world))
-    persona = next(p for p, s in zip(PERSONAS, route.get, strict=True) if p != "anonymous" and s in ALLOWED)
-    before = domain_state()
     assert route.data is not None
-    response = client_for(world, persona).post(path, route.data(world))
-    assert response.status_code == 302, f"{persona} POST {path}"
-    assert domain_state() != before
+    path = reverse(name, kwargs=route.kwargs(world))
+    data = route.data(world)
+    allowed = [p for p, s in zip(PERSONAS, route.get, strict=True) if s in ALLOWED]
+    clients = {persona: client_for(world, persona) for persona in allowed}
+    actual = {persona: post_in_savepoint(clients[persona], path, data) for persona in allowed}
+    expected = {}
+    for persona in allowed:
+        status = POST_OUTCOMES.get((name, persona), 302)
+        expected[persona] = (status, status == 302)  # refused or invalid: nothing changes
+    assert actual == expected, path
 
 
 NOT_OBJECT_KWARGS = (

@@ -1,6 +1,8 @@
 """Who may read and write a psychotherapy note: a pure rule, no Django.
 
-A psychotherapy note is kept apart from the record. Its author always reads it; the other
+A psychotherapy note is kept apart from the record. This rule applies to those who may open the
+patient's clinical record at all (the care team: ``core.permissions``), so an author who has
+left the care team no longer reaches the note. Its author always reads it; the other
 therapists on the patient's care team read it only when the clinic allows it
 (``Clinic.psychotherapy_notes_shared_with_treating_therapists``). Front desk, clinic admins,
 prescribers, nurses and the patient never do. Only a therapist on the patient's care team

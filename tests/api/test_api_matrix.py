@@ -29,12 +29,27 @@ rolled back, so each starts from the same records): the declared status; a refus
 404, 405) changes nothing in the database (``domain_state``, as in the HTML matrix); an
 accepted write does change something (so the refused ones would have); and a READ-ONLY token
 of everyone who may write is refused (403) and changes nothing.
+
+The other dimensions, from the same rows:
+
+* Another patient's portal sign-in (Morgan, ``another_portal_user``) gets Jordan's
+  "patient" status on every GET and write, and changes nothing.
+* Own patient / other patient (the end of this file): after Theo and Priya left Jordan's care
+  team and Nico joined it, every cell of a patient row (kwargs naming one of Jordan's records)
+  is requested again by the three. A new patient row needs nothing more when the rule holds
+  (clinic-wide cells in API_CLINIC_WIDE keep their status, every other allowed cell becomes
+  403); Nico's differences go in API_NURSE_ON_TEAM. A write to a list whose body names Jordan
+  goes in BODY_NAMES_THE_PATIENT. The lists and FHIR searches show Jordan's records to his
+  care team only (LISTS_FOR_EVERY_STAFF: demographics and appointments), and a
+  search for his records by id is refused (403) to a clinician who is not on his team.
+* Protected fields: tests/test_protected_fields.py sends each write with forged protected
+  fields added (400 naming each one).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -48,7 +63,8 @@ from kapflow.api.versions import etag as etag_of
 from kapflow.portal.models import PortalAccount
 from tests.api.api_world import Records
 from tests.api.helpers import token_for
-from tests.test_authorization_matrix import PERSONAS, domain_state
+from tests.test_authorization_care_team import change_the_team
+from tests.test_authorization_matrix import PERSONAS, another_portal_user, domain_state
 
 NAMESPACES = ("api", "fhir")
 PROBLEM = "application/problem+json"
@@ -418,6 +434,8 @@ def test_each_persona_gets_the_declared_status_on_get(world, portal_user, name):
     route = MATRIX[name]
     callers = Callers(r)
     extra = http_headers(route.headers)
+    morgan = APIClient()  # another patient's portal sign-in: as Jordan's
+    morgan.force_login(another_portal_user(world))
     for address in (Also(route.kwargs, route.get), *route.also):
         path = reverse(name, kwargs=address.kwargs(r))
         actual = {}
@@ -426,6 +444,7 @@ def test_each_persona_gets_the_declared_status_on_get(world, portal_user, name):
             assert_answered_in_api_shape(name, answer)
             actual[persona] = answer.status_code
         assert actual == dict(zip(PERSONAS, address.get, strict=True)), path
+        assert morgan.get(path, **extra).status_code == actual["patient"], path
 
 
 WRITES = sorted((name, method) for name, route in MATRIX.items() for method in route.writes())
@@ -453,6 +472,11 @@ def test_each_persona_gets_the_declared_status_on_a_write_and_a_refusal_changes_
             assert not changed, f"{persona} was refused {method.upper()} {path} but something changed"
         else:
             assert changed, f"{persona}'s {method.upper()} {path} was accepted but changed nothing"
+    morgan = APIClient()  # another patient's portal sign-in: as Jordan's
+    morgan.force_login(another_portal_user(world))
+    before = state()
+    assert send(morgan, method, path, write, r).status_code == write.expect[PERSONAS.index("patient")]
+    assert state() == before
 
 
 # Starting an export is a GET that reads: a read-only token may (so it is not in this test).
@@ -475,3 +499,202 @@ def test_a_read_only_token_is_refused_every_write(world, portal_user, name, meth
         assert state() == before, (
             f"{persona}'s read-only token changed something with {method.upper()} {path}"
         )
+
+
+# --- own patient and other patient: the care team changes ---------------------------------------
+# As in tests/test_authorization_care_team.py: the front desk takes Theo and Priya off Jordan's
+# care team and puts Nico on it, then the three use every address of Jordan's records again.
+#
+# HOW TO DECLARE: a row whose kwargs name one of Jordan's records (not in NOT_A_RECORD) is a
+# patient row; each of its cells ("<route> GET", "<route> GET <also's kwargs>", "<route> POST"...)
+# keeps for Theo and Priya the status of the table above when in API_CLINIC_WIDE, and is
+# otherwise refused (403) where the table allowed it, unless API_OFF_TEAM says otherwise. Nico
+# gets the table's "nurse" status unless API_NURSE_ON_TEAM declares the cell. The lists (rows
+# whose kwargs are in NOT_A_RECORD) show Jordan's records to Theo and Priya only when in
+# LISTS_FOR_EVERY_STAFF, and always to Nico on the team; a search for Jordan's records by his id
+# (``search_for_jordan``) answers them 403 where the list would not show him.
+NOT_A_RECORD = (nothing, fhir_patients, fhir_observations, cohort)
+TEAM = ("therapist", "prescriber", "nurse")
+# Writes to a list whose body names Jordan (a new appointment, a new assignment): their cells
+# are checked too (the list's GET is checked with the lists, below).
+BODY_NAMES_THE_PATIENT = frozenset({"api:appointment-list POST", "api:measure-assignment-list POST"})
+PATIENT_ROWS = sorted(
+    name
+    for name, route in MATRIX.items()
+    if route.kwargs not in NOT_A_RECORD or any(key.startswith(name + " ") for key in BODY_NAMES_THE_PATIENT)
+)
+
+# Demographics (read) and appointments: any staff member of the clinic, whatever the team.
+API_CLINIC_WIDE = frozenset(
+    {
+        "api:patient-detail GET",
+        "fhir:read GET",
+        "api:appointment-list POST",
+        "api:appointment-detail GET",
+        "api:appointment-cancel POST",
+    }
+)
+# Off the team, where the rule does not hold (none: Theo's own export of Jordan is 403 too).
+API_OFF_TEAM: dict[str, dict[str, int]] = {}
+# On the team Nico reads the clinical records, records doses, readings and events, edits the
+# demographics, adds addenda, acknowledges alerts and exports the record; only a note's author
+# (Theo) changes or signs it, and Theo's export job stays his.
+API_NURSE_ON_TEAM: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "api:course-detail GET",
+            "api:visit-detail GET",
+            "api:note-detail GET",
+            "api:dosing-session-detail GET",
+            "api:measure-response-detail GET",
+            "api:screening-decision-detail GET",
+            "api:safety-alert-detail GET",
+            "fhir:read GET fhir_episode",
+            "api:patient-detail PATCH",
+            "api:safety-alert-acknowledge POST",
+        ),
+        200,
+    ),
+    **dict.fromkeys(
+        (
+            "api:dosing-session-administrations POST",
+            "api:dosing-session-readings POST",
+            "api:dosing-session-events POST",
+            "api:note-addenda POST",
+            "api:measure-assignment-list POST",
+        ),
+        201,
+    ),
+    "fhir:patient_export GET": 202,
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    key: str
+    method: str
+    kwargs: Callable[[Records], dict[str, Any]]
+    statuses: tuple[int, ...]
+    write: Write | None  # None: a plain read
+
+
+def cells(name: str, route: Api) -> list[Cell]:
+    """The addresses and methods of a patient row (of a list row: its writes naming Jordan)."""
+    if route.kwargs in NOT_A_RECORD:
+        return [cell for cell in all_cells(name, route) if cell.key in BODY_NAMES_THE_PATIENT]
+    return all_cells(name, route)
+
+
+def all_cells(name: str, route: Api) -> list[Cell]:
+    writes = route.writes()
+    found = [Cell(f"{name} GET", "get", route.kwargs, route.get, writes.get("get"))]
+    found += [Cell(f"{name} GET {a.kwargs.__name__}", "get", a.kwargs, a.get, None) for a in route.also]
+    found += [
+        Cell(f"{name} {method.upper()}", method, route.kwargs, write.expect, write)
+        for method, write in writes.items()
+        if method != "get"
+    ]
+    return found
+
+
+def always(body: Any) -> Callable[[Records], Any]:
+    """A body built once (before the team changes), sent as it is."""
+    return lambda _r: body
+
+
+def expected_after_team_change(cell: Cell) -> dict[str, int]:
+    on_team = dict(zip(PERSONAS, cell.statuses, strict=True))
+    expected = {}
+    for persona in ("therapist", "prescriber"):
+        status = on_team[persona]
+        if cell.key not in API_CLINIC_WIDE and status in ACCEPTED:
+            status = 403
+        expected[persona] = API_OFF_TEAM.get(cell.key, {}).get(persona, status)
+    expected["nurse"] = API_NURSE_ON_TEAM.get(cell.key, on_team["nurse"])
+    return expected
+
+
+def test_every_declared_cell_is_a_cell_of_a_patient_row():
+    keys = {cell.key for name in PATIENT_ROWS for cell in cells(name, MATRIX[name])}
+    declared = API_CLINIC_WIDE | set(API_OFF_TEAM) | set(API_NURSE_ON_TEAM)
+    assert sorted(declared - keys) == []
+
+
+@pytest.mark.parametrize("name", PATIENT_ROWS)
+def test_off_the_team_and_on_it(world, portal_user, name):
+    r = Records(world)
+    route = MATRIX[name]
+    callers = Callers(r)
+    planned = []
+    for cell in cells(name, route):  # built while Theo and Priya are on the team
+        write = cell.write
+        if write is not None:
+            write = replace(write, body=always(write.body(r)))
+        planned.append((cell, write, reverse(name, kwargs=cell.kwargs(r))))
+    change_the_team(world)
+    for cell, write, path in planned:
+        expected = expected_after_team_change(cell)
+        actual = {}
+        for persona in TEAM:
+            client = callers(persona, read_only=write is None)
+            with transaction.atomic():
+                before = state()
+                if write is None:
+                    answer = client.get(path, **http_headers(route.headers))
+                else:
+                    answer = send(client, cell.method, path, write, r)
+                changed = state() != before
+                transaction.set_rollback(True)
+            actual[persona] = answer.status_code
+            assert_answered_in_api_shape(name, answer)
+            if answer.status_code in REFUSED:
+                assert not changed, f"{persona} was refused {cell.key} but something changed"
+            elif write is not None:
+                assert changed, f"{persona}'s {cell.key} was accepted but changed nothing"
+        assert actual == expected, f"{cell.key}: got {actual}, declared {expected}"
+
+
+# The lists and searches: every staff member finds Jordan among the clinic's patients and
+# appointments; his clinical records are listed to his care team only, and a search for them by
+# his id is refused (403) to anyone else.
+LISTS_FOR_EVERY_STAFF = frozenset({"api:patient-list GET", "api:appointment-list GET", "fhir:search GET"})
+NOT_LISTS = ("api:schema", "api:docs", "fhir:metadata")
+LISTS = [
+    (name, cell)
+    for name, route in sorted(MATRIX.items())
+    if route.kwargs in NOT_A_RECORD and not route.get_starts_work and name not in NOT_LISTS
+    for cell in all_cells(name, route)
+    if cell.method == "get" and cell.statuses[PERSONAS.index("therapist")] == 200
+]
+
+
+def search_for_jordan(cell: Cell, r: Records) -> dict[str, Any]:
+    if cell.key == "api:patient-list GET":
+        return {"q": r.patient.legal_family_name}
+    if cell.key == "fhir:search GET":  # Patient
+        return {"_id": str(r.patient.public_id)}
+    return {"patient": str(r.patient.public_id)}
+
+
+def test_lists_and_searches_show_jordans_records_to_his_care_team_only(world, portal_user):
+    r = Records(world).everything()
+    callers = Callers(r)
+    jordan_id = str(r.patient.public_id)
+    change_the_team(world)
+    found, expected = {}, {}
+    for name, cell in LISTS:
+        path = reverse(name, kwargs=cell.kwargs(r))
+        one_page = {"_count": 100} if name.startswith("fhir:") else {"page_size": 100}
+        for persona in TEAM:
+            client = callers(persona, read_only=True)
+            on_team = persona == "nurse" or cell.key in LISTS_FOR_EVERY_STAFF
+            answer = client.get(path, one_page)
+            found[cell.key, persona] = (answer.status_code, jordan_id in answer.content.decode())
+            expected[cell.key, persona] = (200, on_team)
+            answer = client.get(path, search_for_jordan(cell, r))
+            found[cell.key + " for Jordan", persona] = (
+                answer.status_code,
+                jordan_id in answer.content.decode(),
+            )
+            expected[cell.key + " for Jordan", persona] = (200, True) if on_team else (403, False)
+    assert found == expected
