@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KAPFLOW_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean reliability fuzz lost-updates crash backup-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "kapflow needs Python 3.11 or newer"; exit 1; }
@@ -37,6 +37,28 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy kapflow tests
+	$(BIN)/bandit -q -c pyproject.toml -r kapflow --severity-level high
+
+# The figures of docs/RELIABILITY.md, in full (the suite runs smaller versions of each in CI).
+# Each runs on SQLite, then on the PostgreSQL server of RELIABILITY_PG (empty: SQLite only).
+# Throw-away databases are made on that server and dropped; about 25 minutes in all.
+RELIABILITY_PG ?= postgres://postgres@127.0.0.1:5432
+reliability: fuzz lost-updates crash backup-check
+
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz.py
+	$(if $(RELIABILITY_PG),$(BIN)/python bench/fuzz.py --database-url $(RELIABILITY_PG)/kapflow_fuzz)
+
+lost-updates: $(STAMP)
+	KAPFLOW_RELIABILITY_FULL=1 $(BIN)/pytest -p no:xdist -q -s tests/reliability/test_lost_updates.py
+	$(if $(RELIABILITY_PG),KAPFLOW_RELIABILITY_FULL=1 DATABASE_URL=$(RELIABILITY_PG)/kapflow_lost $(BIN)/pytest -p no:xdist -q -s tests/reliability/test_lost_updates.py)
+
+crash: $(STAMP)
+	$(BIN)/python bench/crash_safety.py --cycles 100
+	$(if $(RELIABILITY_PG),$(BIN)/python bench/crash_safety.py --cycles 100 --database-url $(RELIABILITY_PG)/kapflow_crash)
+
+backup-check: $(STAMP)
+	bench/backup_roundtrip.sh $(RELIABILITY_PG)
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
