@@ -223,6 +223,19 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "email", "code"]
 # the default cache: Django's per-process local memory, as no CACHES is configured (see
 # kapflow/core/ratelimit.py).
 KAPFLOW_LOGIN_RATE_LIMIT = envint("KAPFLOW_LOGIN_RATE_LIMIT", 30, minimum=1)
+# The reverse proxies in front of kapflow (their addresses as gunicorn sees them, e.g.
+# 127.0.0.1): from these, the client's address is the right-most X-Forwarded-For entry, which
+# the proxy must set (nginx: proxy_set_header X-Forwarded-For $remote_addr;). Rate limits count
+# per client address; without this, behind a proxy everyone would share one count.
+KAPFLOW_TRUSTED_PROXIES = frozenset(envlist("KAPFLOW_TRUSTED_PROXIES"))
+# The rate-limit counts and throttles live in this per-process cache; room for many addresses,
+# so a flood of them cannot push the counts out (Django's default keeps 300 entries).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = KAPFLOW_SESSION_ABSOLUTE_HOURS * 3600

@@ -9,16 +9,19 @@ per-process local-memory cache: with N server workers an address can make up to 
 limit at worst, and a restart forgets the counts. Point ``CACHES`` at a shared cache
 (Redis, Memcached) to make the limit exact across workers.
 
-The address is ``REMOTE_ADDR``, as for the intake rate limit: behind a proxy, the proxy must
-set it to the client's address. Only a hash of it is kept, as part of the cache key.
+The address is ``client_address`` below: ``REMOTE_ADDR``, or behind a reverse proxy named in
+``KAPFLOW_TRUSTED_PROXIES`` the address the proxy put in ``X-Forwarded-For``. The intake rate
+limit uses the same. Only a hash of it is kept, as part of the cache key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
@@ -58,4 +61,22 @@ class Window:
 
 
 def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    """The address a request came from, as the limits count it.
+
+    ``REMOTE_ADDR``, unless that is a reverse proxy named in ``KAPFLOW_TRUSTED_PROXIES``: then
+    the address that proxy saw, the right-most entry of ``X-Forwarded-For`` (the one it added;
+    entries further left are whatever the client claimed). Without this, behind the proxy every
+    request would come from 127.0.0.1 and one person's failures would limit everyone. An IPv6
+    address counts by its /64, which one client commonly holds whole.
+    """
+    address = str(request.META.get("REMOTE_ADDR") or "")
+    if address and address in settings.KAPFLOW_TRUSTED_PROXIES:
+        forwarded = str(request.META.get("HTTP_X_FORWARDED_FOR") or "").split(",")[-1].strip()
+        address = forwarded or address
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:100] or "unknown"
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)

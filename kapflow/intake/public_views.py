@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kapflow.clinics.models import Clinic
+from kapflow.core.ratelimit import client_address
 from kapflow.intake import prescreen, selectors, services
 from kapflow.intake.forms import ContactForm, PrescreenForm
 from kapflow.intake.public import default_public_clinic, public_clinic, public_url
@@ -119,7 +120,7 @@ def contact(request: HttpRequest, clinic: Clinic) -> HttpResponseBase:
                         clinic=clinic,
                         data=data,
                         answers=answers,
-                        source=request.META.get("REMOTE_ADDR", ""),
+                        source=client_address(request),
                         link=link,
                     )
                 except services.RateLimited as exc:

@@ -16,6 +16,15 @@ LIMITED = "Too many failed sign-in attempts from your network"
 EMAILS = ["theo@demo.test", "priya@demo.test", "nico@demo.test", "frankie@demo.test", "alex@demo.test"]
 
 
+@pytest.fixture(autouse=True)
+def window_start(monkeypatch) -> float:
+    """The counts are per fixed window (``now // 300``): a test that crossed a window's end
+    half-way (a busy CI machine) would see its count start again. These run at the start of one."""
+    start = (ratelimit._now() // 300 + 1) * 300 + 1
+    monkeypatch.setattr(ratelimit, "_now", lambda: start)
+    return start
+
+
 @pytest.fixture
 def limit(settings):
     settings.KAPFLOW_LOGIN_RATE_LIMIT = 6
@@ -105,3 +114,47 @@ def test_the_code_step_itself_answers_429_with_the_form(world, settings, device_
     assert refused.status_code == 429 and LIMITED in refused.content.decode()
     assert 'name="code"' in refused.content.decode()
     assert not is_signed_in(client)
+
+
+# --- Behind a reverse proxy (README, production step 5) ---------------------------------------
+def via_proxy(client_address: str) -> Client:
+    """A browser reaching kapflow through the local proxy, which names it in X-Forwarded-For."""
+    return Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=client_address)
+
+
+def test_behind_a_trusted_proxy_one_clients_failures_do_not_stop_another(world, limit, settings):
+    settings.KAPFLOW_TRUSTED_PROXIES = frozenset({"127.0.0.1"})
+    attacker = via_proxy("203.0.113.60")
+    spray(attacker, limit)
+    assert sign_in(attacker, "theo@demo.test").status_code == 429
+
+    colleague = via_proxy("198.51.100.61")
+    assert sign_in(colleague, "theo@demo.test").status_code == 302
+
+
+def test_a_forwarded_address_is_believed_only_from_a_trusted_proxy(world, limit, settings):
+    """A client cannot escape its count by claiming a new X-Forwarded-For on each attempt; and
+    of a proxy's header only the right-most entry (the one the proxy wrote) counts."""
+    settings.KAPFLOW_TRUSTED_PROXIES = frozenset({"127.0.0.1"})
+    direct = [
+        sign_in(
+            Client(REMOTE_ADDR="203.0.113.62", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}"), f"g{n}@demo.test", "x"
+        ).status_code
+        for n in range(limit + 1)
+    ]
+    assert direct == [400] * limit + [429]
+
+    forged = [
+        sign_in(via_proxy(f"10.0.1.{n}, 203.0.113.63"), f"h{n}@demo.test", "x").status_code
+        for n in range(limit + 1)
+    ]
+    assert forged == [400] * limit + [429]
+
+
+def test_an_ipv6_client_counts_by_its_64_network(world, limit):
+    statuses = [
+        sign_in(Client(REMOTE_ADDR=f"2001:db8:1:2::{n:x}"), f"v{n}@demo.test", "x").status_code
+        for n in range(1, limit + 2)
+    ]
+    assert statuses == [400] * limit + [429]
+    assert sign_in(Client(REMOTE_ADDR="2001:db8:1:3::1"), "theo@demo.test").status_code == 302
