@@ -41,7 +41,7 @@ lint: $(STAMP)
 
 # The figures of docs/RELIABILITY.md, in full (the suite runs smaller versions of each in CI).
 # Each runs on SQLite, then on the PostgreSQL server of RELIABILITY_PG (empty: SQLite only).
-# Throw-away databases are made on that server and dropped; about 25 minutes in all.
+# Throw-away databases are made on that server and dropped; about 40 minutes in all.
 RELIABILITY_PG ?= postgres://postgres@127.0.0.1:5432
 reliability: fuzz lost-updates crash backup-check
 

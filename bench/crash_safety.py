@@ -565,8 +565,15 @@ def run_checks(
     return done, unknown
 
 
+def stopped(signum: int, _frame: Any) -> None:
+    """SIGTERM (a test's timeout, a CI job cancelled): unwind, so that ``run_cycles`` kills the
+    server it started. The server is in a session of its own: nothing else would reach it."""
+    raise SystemExit(f"crash_safety: stopped by signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, stopped)
     data_dir = fresh_data_dir(args.data_dir)
     env = environment(data_dir, args.database_url)
     os.environ.clear()

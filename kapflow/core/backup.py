@@ -195,21 +195,26 @@ def _sqlite_image(into: Path) -> tuple[list[tuple[str, str]], dict[str, int]]:
     source = _sqlite_file()
     if not source.is_file():
         raise BackupError(f"the database file {source} does not exist; there is nothing to back up")
-    live = _sqlite_connect(source)
-    copy = sqlite3.connect(into)
     try:
-        # pages=-1: the whole database in one step, i.e. inside one read transaction, so the
-        # copy is one consistent state even while kapflow writes (WAL lets writers go on).
-        live.backup(copy, pages=-1)
-        copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file in the archive
-        (integrity,) = copy.execute("PRAGMA integrity_check").fetchone()
-        if integrity != "ok":
-            raise BackupError(f"the copy of the database fails SQLite's integrity check: {integrity}")
-        cursor = copy.cursor()
-        return _migrations(cursor), row_counts(cursor, "sqlite")
-    finally:
-        copy.close()
-        live.close()
+        live = _sqlite_connect(source)
+        try:
+            copy = sqlite3.connect(into)
+            try:
+                # pages=-1: the whole database in one step, i.e. inside one read transaction, so
+                # the copy is one consistent state even while kapflow writes (WAL lets writers go on).
+                live.backup(copy, pages=-1)
+                copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file in the archive
+                (integrity,) = copy.execute("PRAGMA integrity_check").fetchone()
+                if integrity != "ok":
+                    raise BackupError(f"the copy of the database fails SQLite's integrity check: {integrity}")
+                cursor = copy.cursor()
+                return _migrations(cursor), row_counts(cursor, "sqlite")
+            finally:
+                copy.close()
+        finally:
+            live.close()
+    except sqlite3.Error as exc:  # e.g. "database or disk is full" while copying, "database is locked"
+        raise BackupError(f"copying the database {source} failed: {exc}; no backup was written") from None
 
 
 def _postgresql_image(into: Path) -> tuple[list[tuple[str, str]], dict[str, int]]:

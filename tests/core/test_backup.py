@@ -445,3 +445,20 @@ def test_a_backup_that_fails_half_way_leaves_nothing_under_its_name(world, tmp_p
     assert code == 1
     assert "nightly.kfb failed: [Errno 28] No space left on device; no backup was written" in output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's copy step (PostgreSQL: pg_dump)")
+def test_a_full_disk_while_copying_the_database_is_told_without_a_traceback(world, tmp_path, capsys):
+    class FullDisk:
+        def backup(self, *args: Any, **kwargs: Any) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def close(self) -> None:
+            pass
+
+    with mock.patch.object(backup, "_sqlite_connect", lambda *args, **kwargs: FullDisk()):
+        code, output = cli_run(capsys, "backup", str(tmp_path / "nightly.kfb"))
+    assert code == 1
+    assert "failed: database or disk is full; no backup was written" in output
+    assert "Traceback" not in output
+    assert list(tmp_path.iterdir()) == []

@@ -14,9 +14,12 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "crash_safety.py"
 CYCLES = 3
+TIMEOUT = 300  # seconds; about 20 s when all is well
 
 
 def crash_database_url() -> str:
@@ -49,6 +52,25 @@ def check_results(output: str) -> dict[str, str]:
     return {row[1]: row[2] for row in rows if row}
 
 
+def run_script(command: list[str]) -> tuple[int, str]:
+    """The script's exit status and output. On a timeout it gets SIGTERM first, so that it kills
+    the server it started (in a session of its own, which killing the script would not reach)."""
+    script = subprocess.Popen(  # noqa: S603 - our interpreter and script
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT
+    )
+    try:
+        output, _ = script.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        script.terminate()
+        try:
+            output, _ = script.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            script.kill()
+            output, _ = script.communicate()
+        pytest.fail(f"bench/crash_safety.py took more than {TIMEOUT} s:\n{output}")
+    return script.returncode, output
+
+
 def test_acknowledged_writes_survive_the_server_being_killed_mid_traffic(tmp_path: Path) -> None:
     database_url = crash_database_url()
     command = [sys.executable, str(SCRIPT), "--cycles", str(CYCLES), "--seed", "11"]
@@ -56,12 +78,9 @@ def test_acknowledged_writes_survive_the_server_being_killed_mid_traffic(tmp_pat
     if database_url:
         command += ["--database-url", database_url]
 
-    done = subprocess.run(  # noqa: S603 - our interpreter and script
-        command, capture_output=True, text=True, timeout=300, cwd=ROOT, check=False
-    )
-    output = done.stdout + done.stderr
+    returncode, output = run_script(command)
 
-    assert done.returncode == 0, output
+    assert returncode == 0, output
     assert output.rstrip().endswith("PASSED"), output
     assert figure(output, "database") == ("postgresql" if database_url else "sqlite")
     assert figure(output, "cycles survived") == f"{CYCLES}/{CYCLES}"
