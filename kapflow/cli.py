@@ -58,8 +58,8 @@ def serve(host: str, port: int, workers: int) -> None:
     Server().run()
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _parser() -> argparse.ArgumentParser:
+    """The ``kapflow`` command line: one sub-command per job."""
     parser = argparse.ArgumentParser(prog="kapflow", description="Run and look after a kapflow clinic.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="migrate the database, then serve kapflow")
@@ -87,7 +87,12 @@ def main(argv: list[str] | None = None) -> None:
     restore_parser = commands.add_parser("restore", help="restore a backup into an empty database, verified")
     restore_parser.add_argument("path")
     commands.add_parser("manage", help="run a Django management command", add_help=False)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
     if argv[:1] == ["manage"]:
         _setup()
         from django.core.management import execute_from_command_line
