@@ -1,4 +1,4 @@
-"""The ``kapflow`` command: serve, worker, demo, audit verify, and Django's commands under ``manage``."""
+"""The ``kapflow`` command: serve, worker, demo, seed, audit verify, and Django's commands under ``manage``."""
 
 from __future__ import annotations
 
@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     commands.add_parser("demo", help="create or refresh the demo clinic (refused in production)")
+    seed_parser = commands.add_parser("seed", help="create a synthetic clinic network for benchmarks")
+    seed_parser.add_argument("--clinics", type=int, default=25)
+    seed_parser.add_argument("--patients", type=int, default=50_000)
+    seed_parser.add_argument("--seed", type=int, default=1, help="the same seed on the same day, the same network")
+    seed_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     audit_parser = commands.add_parser("audit", help="the access log")
     audit_parser.add_argument("audit_command", choices=["verify"])
     token_parser = commands.add_parser("token", help="personal API tokens")
@@ -116,6 +121,8 @@ def main(argv: list[str] | None = None) -> None:
             serve(args.host, args.port, args.workers)
         elif args.command == "demo":
             call_command("demo")
+        elif args.command == "seed":
+            call_command("seed", clinics=args.clinics, patients=args.patients, seed=args.seed, quiet=args.quiet)
         elif args.command == "audit":
             call_command("audit_verify")
         elif args.command == "token":
