@@ -75,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     seed_parser = commands.add_parser("seed", help="create a synthetic clinic network for benchmarks")
     seed_parser.add_argument("--clinics", type=int, default=25)
     seed_parser.add_argument("--patients", type=int, default=50_000)
-    seed_parser.add_argument("--seed", type=int, default=1, help="the same seed on the same day, the same network")
+    seed_parser.add_argument(
+        "--seed", type=int, default=1, help="the same seed on the same day, the same network"
+    )
     seed_parser.add_argument("--quiet", action="store_true", help="no progress bar")
     audit_parser = commands.add_parser("audit", help="the access log")
     audit_parser.add_argument("audit_command", choices=["verify"])
@@ -122,7 +124,9 @@ def main(argv: list[str] | None = None) -> None:
         elif args.command == "demo":
             call_command("demo")
         elif args.command == "seed":
-            call_command("seed", clinics=args.clinics, patients=args.patients, seed=args.seed, quiet=args.quiet)
+            call_command(
+                "seed", clinics=args.clinics, patients=args.patients, seed=args.seed, quiet=args.quiet
+            )
         elif args.command == "audit":
             call_command("audit_verify")
         elif args.command == "token":

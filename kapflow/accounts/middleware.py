@@ -24,6 +24,10 @@ ENROL_MESSAGE = _("This clinic requires two-factor authentication. Set it up to 
 EXEMPT_PREFIXES = ("/static/", "/accounts/logout/", "/accounts/2fa/", "/healthz")
 
 
+# The idle clock restarts at most this often (seconds); idleness is counted from the last
+# write, so a person may be signed out up to this much early, never late.
+LAST_SEEN_STEP = 30
+
 POLL_HEADER = "X-Kapflow-Poll"  # set by the htmx elements that refresh on a timer
 
 
@@ -48,8 +52,10 @@ class SessionPolicyMiddleware:
             return self._sign_out(request, ABSOLUTE_MESSAGE)
         if now - last_seen > idle_limit:
             return self._sign_out(request, IDLE_MESSAGE)
-        if not request.headers.get(POLL_HEADER):
-            # A page refreshing itself on a timer is not someone at the keyboard.
+        if not request.headers.get(POLL_HEADER) and now - last_seen >= LAST_SEEN_STEP:
+            # A page refreshing itself on a timer is not someone at the keyboard. The time is
+            # written at most every LAST_SEEN_STEP seconds: a session write is a database commit,
+            # and a person clicking through pages would otherwise cost one on every page.
             session[SESSION_LAST_SEEN] = now
         if request.path.startswith(EXEMPT_PREFIXES):
             return None

@@ -9,7 +9,7 @@ writes a denied entry to the access log before refusing.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
@@ -94,7 +94,7 @@ def actor_for(membership: Membership) -> Actor:
 
 
 def patient_facts(patient: Patient) -> PatientFacts:
-    team = patient.care_team.filter(removed_at__isnull=True).values_list("user_id", flat=True)
+    team = patient.care_team.filter(removed_at__isnull=True).order_by().values_list("user_id", flat=True)
     return PatientFacts(clinic_id=patient.clinic_id, care_team_user_ids=frozenset(team))
 
 
@@ -140,6 +140,23 @@ def allowed(membership: Membership, action: Action, patient: Patient | None = No
     return decide(actor_for(membership), action, facts).allowed
 
 
+def allowed_patients(membership: Membership, action: Action, patients: Sequence[Patient]) -> list[Patient]:
+    """The patients the member may take ``action`` on: ``allowed`` for each, with one query for
+    all their care teams (for a list that shows a link per row)."""
+    from kapflow.patients.models import CareTeamMember
+
+    teams: dict[int, set[int]] = {patient.pk: set() for patient in patients}
+    current = CareTeamMember.objects.filter(patient__in=list(teams), removed_at__isnull=True).order_by()
+    for patient_id, user_id in current.values_list("patient_id", "user_id"):
+        teams[patient_id].add(user_id)
+    actor = actor_for(membership)
+    return [
+        patient
+        for patient in patients
+        if decide(actor, action, PatientFacts(patient.clinic_id, frozenset(teams[patient.pk]))).allowed
+    ]
+
+
 def require(membership: Membership, action: Action, patient: Patient | None = None) -> None:
     """Refuse (and log the refusal) unless the member may take ``action``."""
     facts = patient_facts(patient) if patient is not None else None
@@ -161,8 +178,13 @@ def staff_view(action: Action | None = None) -> Callable[[ViewFunc], ViewFunc]:
             staff.clinic = membership.clinic
             staff.membership = membership
             staff.actor = actor_for(membership)
-            request.session["kapflow_clinic"] = membership.clinic.slug
-            request.session[SESSION_IDLE_MINUTES] = membership.clinic.idle_timeout_minutes
+            # Written only when changed: an unchanged session costs no database write.
+            for key, value in (
+                ("kapflow_clinic", membership.clinic.slug),
+                (SESSION_IDLE_MINUTES, membership.clinic.idle_timeout_minutes),
+            ):
+                if request.session.get(key) != value:
+                    request.session[key] = value
             with timezone.override(membership.clinic.tzinfo):
                 if action is not None:
                     require(membership, action)

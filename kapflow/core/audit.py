@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -88,49 +90,88 @@ def record(
     outcome: AuditOutcome | str = AuditOutcome.ALLOWED,
     detail: str = "",
 ) -> AccessLogEntry:
-    """Append one entry. Call inside the transaction of the write it records."""
-    key = clinic.pk if clinic is not None else 0
+    """Append one entry. Call inside the transaction of the write it records.
+
+    A view (a read) recorded during a request is written with the request's other views when
+    the request ends (``batched``), still before the response leaves; every other action is
+    written at once, in the caller's transaction."""
     user_id = user.pk if user is not None and user.is_authenticated else None
-    user_email = user.email if user_id is not None and user is not None else ""
-    detail = detail[:300]
-    # Truncate to microseconds the way both databases store them.
-    at = timezone.now().replace(tzinfo=UTC)
-    with transaction.atomic():
-        head = _locked_head(key)
-        seq = head.last_seq + 1
-        digest = entry_hash(
-            chain=key,
-            seq=seq,
-            at=at,
-            user_id=user_id,
-            user_email=user_email,
-            clinic_id=clinic.pk if clinic else None,
-            patient_id=patient.pk if patient else None,
-            action=str(action),
-            category=str(category),
-            outcome=str(outcome),
-            detail=detail,
-            prev_hash=head.last_hash or GENESIS,
-        )
-        entry = AccessLogEntry.objects.create(
-            chain=key,
-            seq=seq,
-            at=at,
-            user_id=user_id,
-            user_email=user_email,
-            clinic=clinic,
-            patient=patient,
-            action=str(action),
-            category=str(category),
-            outcome=str(outcome),
-            detail=detail,
-            prev_hash=head.last_hash or GENESIS,
-            hash=digest,
-        )
-        head.last_seq = seq
-        head.last_hash = digest
-        head.save(update_fields=["last_seq", "last_hash"])
+    entry = AccessLogEntry(
+        chain=clinic.pk if clinic is not None else 0,
+        # Truncate to microseconds the way both databases store them.
+        at=timezone.now().replace(tzinfo=UTC),
+        user_id=user_id,
+        user_email=user.email if user_id is not None and user is not None else "",
+        clinic=clinic,
+        patient=patient,
+        action=str(action),
+        category=str(category),
+        outcome=str(outcome),
+        detail=detail[:300],
+    )
+    pending = _pending.get()
+    if pending is not None and entry.action == AuditAction.VIEW:
+        pending.append(entry)
+    else:
+        _append([entry])
     return entry
+
+
+# The views read during the current request, waiting to be written (None: outside a request).
+_pending: ContextVar[list[AccessLogEntry] | None] = ContextVar("kapflow_audit_pending", default=None)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Write the views recorded inside this block together, when it ends (however it ends).
+
+    A chart reads demographics, the clinical summary, scores and courses, each logged: one
+    commit for all of them instead of one each (a commit waits for the disk)."""
+    token = _pending.set([])
+    try:
+        yield
+    finally:
+        entries = _pending.get() or []
+        _pending.reset(token)
+        if entries:
+            _append(entries)
+
+
+def write_pending() -> None:
+    """Write the views logged so far in this request now (the access-log page shows its own view)."""
+    entries = _pending.get()
+    if entries:
+        _append(entries)
+        entries.clear()
+
+
+def _append(entries: list[AccessLogEntry]) -> None:
+    """Chain the entries after their chains' heads, in one transaction."""
+    with transaction.atomic():
+        # Heads are locked in key order, so two writers never wait for each other in a circle.
+        heads = {key: _locked_head(key) for key in sorted({e.chain for e in entries})}
+        for entry in entries:
+            head = heads[entry.chain]
+            entry.seq = head.last_seq + 1
+            entry.prev_hash = head.last_hash or GENESIS
+            entry.hash = entry_hash(
+                chain=entry.chain,
+                seq=entry.seq,
+                at=entry.at,
+                user_id=entry.user_id,
+                user_email=entry.user_email,
+                clinic_id=entry.clinic_id,
+                patient_id=entry.patient_id,
+                action=entry.action,
+                category=entry.category,
+                outcome=entry.outcome,
+                detail=entry.detail,
+                prev_hash=entry.prev_hash,
+            )
+            head.last_seq, head.last_hash = entry.seq, entry.hash
+        AccessLogEntry.objects.bulk_create(entries)
+        for head in heads.values():
+            head.save(update_fields=["last_seq", "last_hash"])
 
 
 @dataclass(frozen=True)

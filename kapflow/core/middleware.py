@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from kapflow.core import audit
 from kapflow.core.errors import ApplicationError
 
 
@@ -26,3 +27,14 @@ class ApplicationErrorMiddleware:
                 status=exception.status,
             )
         return None
+
+
+class AuditBatchMiddleware:
+    """The views a request reads are logged together when it ends: see ``audit.batched``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with audit.batched():
+            return self.get_response(request)

@@ -99,6 +99,7 @@ def audit_log(request: StaffRequest) -> HttpResponseBase:
         action=AuditAction.VIEW,
         category=DataCategory.AUDIT,
     )
+    audit.write_pending()
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

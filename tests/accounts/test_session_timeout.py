@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -189,3 +191,15 @@ def test_a_page_refreshing_itself_on_a_timer_does_not_keep_an_idle_session_alive
     polled = client.get(board_rows, HTTP_HX_REQUEST="true", HTTP_X_KAPFLOW_POLL="1")
     assert polled.status_code == 204 and polled["HX-Redirect"] == reverse("accounts:login")
     assert not is_signed_in(client)
+
+
+def test_pages_opened_in_quick_succession_write_the_session_once(world, login):
+    """The idle clock needs no database write on every page: one per half minute is enough."""
+    client = login(world.therapist)
+    age_session(client, idle_minutes=1)
+    for expected_writes in (1, 0, 0):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(CLINIC_HOME).status_code == 200
+        writes = [q for q in queries if q["sql"].startswith("UPDATE") and "django_session" in q["sql"]]
+        assert len(writes) == expected_writes
+    assert time.time() - client.session[SESSION_LAST_SEEN] < 60

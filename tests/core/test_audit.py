@@ -14,7 +14,8 @@ from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kapflow import cli
@@ -172,6 +173,42 @@ def test_other_clinics_chains_stay_clean_when_one_is_tampered_with(world):
     problems = audit.verify()[1]
     assert problems
     assert {p.chain for p in problems} == {world.demo.pk}
+
+
+def test_the_parts_of_a_record_one_page_reads_are_logged_in_one_commit(world, login):
+    """The chart reads demographics, summary, scores and courses: each logged, one commit."""
+    client = login(world.therapist)
+    chart = reverse("patients:chart", kwargs={"clinic": "demo", "patient_id": world.patient.public_id})
+    before = len(chain(world.demo))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(chart).status_code == 200
+    logged = chain(world.demo)[before:]
+    assert len(logged) >= 2
+    assert {e.patient_id for e in logged} == {world.patient.pk}
+    assert [e.seq for e in logged] == list(range(logged[0].seq, logged[0].seq + len(logged)))
+    inserts = [q for q in queries if q["sql"].startswith("INSERT") and "core_accesslogentry" in q["sql"]]
+    assert len(inserts) == 1
+    assert audit.verify()[1] == []
+
+
+def test_views_logged_in_a_batch_are_written_even_when_the_block_fails(world):
+    with pytest.raises(RuntimeError), audit.batched():
+        log_some(world, 2)
+        assert not AccessLogEntry.objects.filter(detail__startswith="filler").exists()
+        raise RuntimeError("the page failed after reading")
+    assert AccessLogEntry.objects.filter(detail__startswith="filler").count() == 2
+    assert audit.verify()[1] == []
+
+
+def test_a_write_is_logged_in_its_own_transaction_even_inside_a_batch(world):
+    with audit.batched(), transaction.atomic():
+        audit.record(
+            user=world.therapist.user,
+            clinic=world.demo,
+            action=AuditAction.UPDATE,
+            category=DataCategory.CLINIC,
+        )
+        assert AccessLogEntry.objects.filter(category=DataCategory.CLINIC, action=AuditAction.UPDATE).exists()
 
 
 def test_the_orm_refuses_to_change_or_delete_an_entry(world):
