@@ -2,7 +2,7 @@
 
 ``Table.add`` takes a row as field names and Python values, fills what is left out from the
 model's defaults, and keeps the row ready for the database. ``Table.flush`` writes the kept
-rows with ``executemany``, far faster than building model instances for millions of rows.
+rows with ``executemany`` (``COPY`` on PostgreSQL), far faster than building model instances for millions of rows.
 
 Primary keys are handed out by the table (after the highest one already in the database), so
 a child row can point at its parent before either is written; rows go out in the order the
@@ -54,6 +54,7 @@ class Table:
         marks = ", ".join(["%s"] * len(self.fields))
         # Table and column names come from the model, quoted; values are always parameters.
         self.sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608  # nosec B608
+        self.copy = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
         self.convert: list[Convert | None] = [self._converter(f) for f in self.fields]
         self.template = [self._default(f) for f in self.fields]
         self.fill = [i for i, d in enumerate(self.template) if d is _NO_DEFAULT or callable(d)]
@@ -78,8 +79,9 @@ class Table:
                 return json.dumps
         elif isinstance(field, models.UUIDField):
             return lambda value: uuid.UUID(int=value) if isinstance(value, int) else value
-        elif connection.vendor == "postgresql" and not isinstance(field, models.JSONField):
-            return None  # psycopg takes datetimes, dates and decimals as they are
+        elif connection.vendor == "postgresql":
+            # COPY takes datetimes, dates and decimals as they are, and JSON as its text.
+            return json.dumps if isinstance(field, models.JSONField) else None
         return lambda value: field.get_db_prep_save(value, connection)
 
     def _default(self, field: models.Field[Any, Any]) -> Any:
@@ -119,14 +121,18 @@ class Table:
         """Write the kept rows; returns how many were written."""
         count = len(self.rows)
         converters = [(i, c) for i, c in enumerate(self.convert) if c is not None]
+        for row in self.rows:
+            for i, convert in converters:
+                if row[i] is not None:
+                    row[i] = convert(row[i])
         with connection.cursor() as cursor:
-            for start in range(0, count, _CHUNK):
-                chunk = self.rows[start : start + _CHUNK]
-                for row in chunk:
-                    for i, convert in converters:
-                        if row[i] is not None:
-                            row[i] = convert(row[i])
-                cursor.executemany(self.sql, chunk)
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(self.copy) as copy:  # COPY: an order of magnitude faster
+                    for row in self.rows:
+                        copy.write_row(row)
+            else:
+                for start in range(0, count, _CHUNK):
+                    cursor.executemany(self.sql, self.rows[start : start + _CHUNK])
         self.rows = []
         self.written += count
         return count
