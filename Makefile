@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export KAPFLOW_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install run test lint format clean reliability fuzz lost-updates crash backup-check
+.PHONY: install run test lint format clean reliability fuzz lost-updates crash backup-check bench
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "kapflow needs Python 3.11 or newer"; exit 1; }
@@ -59,6 +59,20 @@ crash: $(STAMP)
 
 backup-check: $(STAMP)
 	bench/backup_roundtrip.sh $(RELIABILITY_PG)
+
+# Performance (bench/README.md): kapflow under gunicorn with a synthetic network of
+# 25 clinics and 50,000 patients, driven by wrk; on SQLite, then on the PostgreSQL server of
+# BENCH_PG (empty: SQLite only), in a throw-away database that is dropped. Not part of `make test`.
+# It fails on errors (a non-2xx answer, the server failing), not on missed targets (see --strict).
+# Smaller: make bench BENCH_ARGS='--clinics 2 --patients 500 --duration 3'
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+BENCH_ARGS ?=
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk; \
+		else echo "make bench needs wrk, the HTTP load generator: sudo apt-get install wrk"; exit 1; fi; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(if $(BENCH_PG),$(BIN)/python bench/run.py --database-url $(BENCH_PG)/kapflow_bench $(BENCH_ARGS))
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
