@@ -272,6 +272,7 @@ class Place:
     protocols: dict[str, int]
     consent: int
     rules: RuleSet
+    monitoring: dict[str, dict[str, list[int]]]  # route -> kind of reading -> minutes after the dose
     live_left: int = LIVE_SESSIONS
     booked: dict[tuple[date, int], set[int]] = field(default_factory=dict)  # people, and rooms as -id
     doses: list[dict[str, Any]] = field(default_factory=list)
@@ -605,7 +606,7 @@ class Network:
         wanted = starts
         last = starts
         for number in range(1, count + 1):
-            if open_course and wanted > today and place.live_left > 0:
+            if open_course and place.live_left > 0 and (wanted > today or number == count):
                 place.live_left -= 1
                 self.live_session(person, number, assignments)
                 return
@@ -721,9 +722,11 @@ class Network:
 
     def readings(self, person: Person, session: int, at: datetime, dosed: datetime, until: datetime) -> None:
         place, rng = person.place, self.rng
+        # Before the dose, then at the minutes the route's protocol asks for (as the live page expects).
         marks: list[tuple[str, datetime]] = [("vitals", at + timedelta(minutes=10))]
-        marks += [("vitals", dosed + timedelta(minutes=m)) for m in (20, 40, 60, 90)]
-        marks += [("moaas", dosed + timedelta(minutes=m)) for m in (20, 60, 120)]
+        for kind, minutes in place.monitoring[person.route].items():
+            if kind in ("vitals", "moaas"):
+                marks += [(kind, dosed + timedelta(minutes=m)) for m in minutes]
         for kind, taken in marks:
             if taken > until:
                 continue
@@ -915,8 +918,10 @@ class Person:
 
 def _place(clinic: Clinic, staff: Staff, rooms: list[int], consent: int, **more: Any) -> Place:
     """A clinic's settings as its patients need them: protocols, consent text, eligibility rules."""
-    routes = {route: protocols.current(clinic, route).pk for route, _ in ROUTES}
-    return Place(clinic, staff, rooms, routes, consent, rules_for(clinic), **more)
+    versions = {route: protocols.current(clinic, route) for route, _ in ROUTES}
+    routes = {route: version.pk for route, version in versions.items()}
+    monitoring = {route: version.values.get("monitoring", {}) for route, version in versions.items()}
+    return Place(clinic, staff, rooms, routes, consent, rules_for(clinic), monitoring, **more)
 
 
 def _set(table: Table, pk: int, **values: Any) -> None:

@@ -72,6 +72,9 @@ class Visit(ClinicalRecord):
 
     class Meta:
         ordering = ["happened_on", "id"]
+        # The outcomes dashboard asks, per dosing session, for an integration visit of its course
+        # within days of it: a seek on this index, not a walk over the course's visits (#12).
+        indexes = [models.Index(fields=["course", "kind", "happened_on"], name="visit_course_kind_day_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind} visit {self.happened_on}"
@@ -92,6 +95,11 @@ class ClinicalNote(ClinicalRecord):
     status = models.CharField(max_length=8, choices=NoteStatus.choices, default=NoteStatus.DRAFT)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # API lists and FHIR searches ask for a clinic's rows of a set of patients: without it SQLite
+        # reads every row of the clinic (issue #12).
+        indexes = [models.Index(fields=["clinic", "patient"], name="note_clinic_patient_idx")]
 
     def __str__(self) -> str:
         return f"{self.template} note ({self.status})"

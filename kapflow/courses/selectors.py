@@ -5,6 +5,7 @@ checked with ``require`` (through ``access_patient``) and audited."""
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -190,24 +191,25 @@ def overdue_integrations(member: Membership) -> list[OverdueIntegration]:
     courses = TreatmentCourse.objects.filter(
         clinic=member.clinic, therapists=member.user, status__in=OPEN_STATUSES, voided_at__isnull=True
     ).select_related("patient")
+    # Every course's sessions and integration visits in one query each, not two per course.
+    days: dict[int, list[date]] = defaultdict(list)
+    sessions = DosingSession.objects.filter(
+        course__in=courses.values("pk"), status=SessionStatus.DISCHARGED, voided_at__isnull=True
+    )
+    for course_id, at in sessions.order_by("checked_in_at").values_list("course_id", "checked_in_at"):
+        days[course_id].append(timezone.localdate(at))
+    visits: dict[int, list[date]] = defaultdict(list)
+    integrations = Visit.objects.filter(
+        course__in=courses.values("pk"), kind=VisitKind.INTEGRATION, voided_at__isnull=True
+    )
+    for course_id, happened_on in integrations.values_list("course_id", "happened_on"):
+        visits[course_id].append(happened_on)
     found = []
     for course in courses:
-        days = [
-            timezone.localdate(at)
-            for at in DosingSession.objects.filter(
-                course=course, status=SessionStatus.DISCHARGED, voided_at__isnull=True
-            )
-            .order_by("checked_in_at")
-            .values_list("checked_in_at", flat=True)
-        ]
-        visits = list(
-            Visit.objects.filter(
-                course=course, kind=VisitKind.INTEGRATION, voided_at__isnull=True
-            ).values_list("happened_on", flat=True)
-        )
-        for i, day in enumerate(days):
-            until = days[i + 1] if i + 1 < len(days) else None
-            done = any(day <= v and (until is None or v < until) for v in visits)
+        held = days[course.pk]
+        for i, day in enumerate(held):
+            until = held[i + 1] if i + 1 < len(held) else None
+            done = any(day <= v and (until is None or v < until) for v in visits[course.pk])
             if not done and today > day + due_days:
                 found.append(OverdueIntegration(course=course, session_on=day, due_on=day + due_days))
     return found

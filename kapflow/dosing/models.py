@@ -117,7 +117,12 @@ class DosingSession(ClinicalRecord):
             ),
             models.UniqueConstraint(fields=["course", "number"], name="one_session_number_per_course"),
         ]
-        indexes = [models.Index(fields=["clinic", "status", "checked_in_at"])]
+        indexes = [
+            models.Index(fields=["clinic", "status", "checked_in_at"]),
+            # API lists and FHIR searches ask for a clinic's rows of a set of patients: without it SQLite
+            # reads every row of the clinic (issue #12).
+            models.Index(fields=["clinic", "patient"], name="session_clinic_patient_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"dosing session {self.number} of patient {self.patient_id} ({self.status})"
@@ -178,6 +183,9 @@ class Administration(ClinicalRecord):
 
     class Meta:
         ordering = ["started_at", "id"]
+        # API lists and FHIR searches ask for a clinic's rows of a set of patients: without it SQLite
+        # reads every row of the clinic (issue #12).
+        indexes = [models.Index(fields=["clinic", "patient"], name="dose_clinic_patient_idx")]
 
     def __str__(self) -> str:
         return f"{self.dose_mg} mg {self.route} at {self.started_at:%H:%M}"
@@ -213,6 +221,9 @@ class Reading(ClinicalRecord):
 
     class Meta:
         ordering = ["taken_at", "id"]
+        # API lists and FHIR searches ask for a clinic's rows of a set of patients: without it SQLite
+        # reads every row of the clinic (issue #12).
+        indexes = [models.Index(fields=["clinic", "patient"], name="reading_clinic_patient_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.taken_at:%H:%M}"

@@ -136,7 +136,12 @@ class MeasureResponse(ClinicalRecord):
 
     class Meta:
         ordering = ["-answered_at", "-id"]
-        indexes = [models.Index(fields=["patient", "instrument_key", "answered_at"])]
+        indexes = [
+            models.Index(fields=["patient", "instrument_key", "answered_at"]),
+            # API lists and FHIR searches ask for a clinic's rows of a set of patients: without it SQLite
+            # reads every row of the clinic (issue #12).
+            models.Index(fields=["clinic", "patient"], name="response_clinic_patient_idx"),
+        ]
         constraints = [
             # Answered once: a second submission of the same request (double click, replay)
             # cannot be stored; corrections carry no request.

@@ -32,6 +32,7 @@ from kapflow.core.models import AuditAction, DataCategory
 from kapflow.core.roles import CLINICAL_ROLES
 from kapflow.dosing.models import Reading, ReadingKind, SessionStatus
 from kapflow.scheduling import ics
+from kapflow.scheduling.conflicts import MAX_LENGTH
 from kapflow.scheduling.facts import clinic_hours
 from kapflow.scheduling.models import Appointment, CalendarFeed, Kind, Status
 
@@ -183,7 +184,13 @@ def _appointments(
     clinic: Clinic, start: datetime, end: datetime, *, user_id: int | None = None
 ) -> list[Appointment]:
     rows = Appointment.objects.filter(
-        clinic=clinic, voided_at__isnull=True, starts_at__lt=end, ends_at__gt=start
+        clinic=clinic,
+        voided_at__isnull=True,
+        # No appointment is longer than MAX_LENGTH (booking refuses it): this lower bound lets the
+        # (clinic, starts_at) index read the window alone, not every earlier appointment.
+        starts_at__gt=start - MAX_LENGTH,
+        starts_at__lt=end,
+        ends_at__gt=start,
     )
     if user_id is not None:
         rows = rows.filter(staff__user_id=user_id)

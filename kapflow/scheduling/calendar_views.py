@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from kapflow.core.access import StaffRequest, allowed, staff_view
+from kapflow.core.access import StaffRequest, allowed, allowed_patients, staff_view
 from kapflow.core.permissions import Action
 from kapflow.patients.models import Patient
 from kapflow.scheduling import calendar_selectors as selectors
@@ -85,9 +85,9 @@ def _board_rows(request: StaffRequest, entries: list[Entry]) -> list[BoardRow]:
     may_manage = allowed(member, Action.SCHEDULE_MANAGE)
     now = timezone.now()
     dosing_ids = {e.patient_id for e in entries if e.kind == Kind.DOSING}
-    patients = Patient.objects.filter(clinic=request.clinic, public_id__in=dosing_ids)
-    may_view = {p.public_id for p in patients if allowed(member, Action.CLINICAL_VIEW, p)}
-    may_dose = {p.public_id for p in patients if allowed(member, Action.DOSING_MEDICAL, p)}
+    patients = list(Patient.objects.filter(clinic=request.clinic, public_id__in=dosing_ids))
+    may_view = {p.public_id for p in allowed_patients(member, Action.CLINICAL_VIEW, patients)}
+    may_dose = {p.public_id for p in allowed_patients(member, Action.DOSING_MEDICAL, patients)}
     rows = []
     for e in entries:
         booked = e.appointment_status == Status.BOOKED
