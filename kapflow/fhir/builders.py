@@ -1,9 +1,10 @@
 """Model rows as FHIR R4 resources: plain JSON-ready dicts, ids the rows' public UUIDs.
 
 Each ``to_*`` reads only the row and what the caller loaded with it (``select_related`` /
-``prefetch_related`` in ``kapflow.fhir.mapping``), so building a resource never queries the
-database. Never mapped: psychotherapy notes, clinical note text, discharge notes, reasons.
-Staff appear as ``{"type": "Practitioner", "display": name}`` (kapflow emits no Practitioner).
+``prefetch_related``, and only the columns named, in ``kapflow.fhir.mapping``), so building a
+resource never queries the database: reading a new column means naming it there too. Never
+mapped: psychotherapy notes, clinical note text, discharge notes, reasons. Staff appear as
+``{"type": "Practitioner", "display": name}`` (kapflow emits no Practitioner).
 """
 
 from __future__ import annotations

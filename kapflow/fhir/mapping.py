@@ -28,6 +28,7 @@ from typing import Any
 
 from django.db.models import Model, Prefetch, Q, QuerySet
 
+from kapflow.accounts.models import User
 from kapflow.clinics.models import Clinic
 from kapflow.consent.models import ConsentSignature
 from kapflow.courses.models import TreatmentCourse, Visit, VisitKind
@@ -156,10 +157,26 @@ class Source:
     build: Callable[[Any, Clinic, Instruments], Resource]
 
 
-def _of(model: type[Model], clinic: Clinic, patients: QuerySet[Patient], *related: str) -> QuerySet[Any]:
+# The columns the builders read, besides each row's public id, version, update time and its
+# patient's public id: nothing else is loaded, so a resource costs what it shows (issue #12:
+# unread columns and whole related rows were most of an export's time). A builder reading a
+# column not named here would query once per row (tests/fhir/test_mapping.py makes sure not).
+RECORD = ("public_id", "version", "updated_at", "patient__public_id")
+STAFF = ("full_name", "email")  # what str(user) reads
+
+
+def _staff(relation: str) -> tuple[str, ...]:
+    return tuple(f"{relation}__{name}" for name in STAFF)
+
+
+def _of(model: type[Model], clinic: Clinic, patients: QuerySet[Patient], *read: str) -> QuerySet[Any]:
+    """The clinic's rows of ``patients`` (not voided) by primary key, loading only the columns
+    ``read`` names; ``relation__column`` loads that relation with the row."""
+    related = {name.split("__")[0] for name in read if "__" in name}
     return (
         model._default_manager.filter(clinic=clinic, patient__in=patients, voided_at__isnull=True)
-        .select_related("patient", *related)
+        .select_related("patient", *sorted(related))
+        .only(*RECORD, *read)
         .order_by("pk")
     )
 
@@ -169,54 +186,75 @@ def _patients(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
 
 
 def _courses(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
-    return _of(TreatmentCourse, clinic, patients).prefetch_related("therapists", "medical_staff")
+    staff = User.objects.only(*STAFF)
+    return _of(
+        TreatmentCourse, clinic, patients, "status", "route", "starts_on", "ended_on"
+    ).prefetch_related(Prefetch("therapists", queryset=staff), Prefetch("medical_staff", queryset=staff))
 
 
 def _screenings(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
-    return _of(MedicalScreening, clinic, patients, "created_by").defer("findings", "notes")
+    vitals = ("systolic", "diastolic", "heart_rate", "weight_kg", "height_cm", "bmi")
+    return _of(MedicalScreening, clinic, patients, "created_at", *vitals, *_staff("created_by"))
 
 
 def _visits(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
-    return _of(Visit, clinic, patients, "staff", "course").filter(kind__in=VISIT_KINDS)
+    read = ("kind", "happened_on", "course__public_id", *_staff("staff"))
+    return _of(Visit, clinic, patients, *read).filter(kind__in=VISIT_KINDS)
 
 
 def _sessions(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
-    return _of(DosingSession, clinic, patients, "course", "room")
+    read = ("status", "number", "route", "checked_in_at", "discharged_at", "course__public_id", "room__name")
+    return _of(DosingSession, clinic, patients, *read)
 
 
 def _responses(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
-    return _of(MeasureResponse, clinic, patients, "created_by", "replaced_by")
+    instrument = ("instrument_key", "instrument_version", "instrument_name")
+    read = (*instrument, "answers", "total", "band", "answered_at", "source", "replaces", "replaced_by__id")
+    return _of(MeasureResponse, clinic, patients, *read, *_staff("created_by"))
 
 
 def _scores(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
-    return _responses(clinic, patients).filter(total__isnull=False)
+    return _responses(clinic, patients).defer("answers").filter(total__isnull=False)
 
 
 def _readings(kind: str, *present: str) -> Callable[[Clinic, QuerySet[Patient]], QuerySet[Any]]:
+    values = ("systolic", "diastolic", "heart_rate", "spo2", "respiratory_rate", "moaas", "score")
+
     def rows(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
-        found = _of(Reading, clinic, patients, "session", "recorded_by").filter(kind=kind)
+        read = ("kind", "taken_at", *values, "session__public_id", *_staff("recorded_by"))
+        found = _of(Reading, clinic, patients, *read).filter(kind=kind)
         return found.filter(**{f"{field}__isnull": False for field in present})
 
     return rows
 
 
 def _weighed_sessions(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
-    return _of(DosingSession, clinic, patients).filter(weight_kg__isnull=False)
+    read = ("weight_kg", "weight_at", "checked_in_at")
+    return _of(DosingSession, clinic, patients, *read).filter(weight_kg__isnull=False)
 
 
 def _administrations(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
-    return _of(Administration, clinic, patients, "session", "administered_by")
+    dose = ("drug", "route", "dose_mg", "mg_per_kg", "started_at", "ended_at")
+    return _of(Administration, clinic, patients, *dose, "session__public_id", *_staff("administered_by"))
 
 
 def _consents(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
-    return _of(ConsentSignature, clinic, patients, "template", "witness", "withdrawal").defer("pdf")
+    template = ("template__title", "template__version")
+    read = ("signed_at", "pdf_sha256", *template, "witness__witnessed_at", "withdrawal__withdrawn_at")
+    return _of(ConsentSignature, clinic, patients, *read)
 
 
 def _events(clinic: Clinic, patients: QuerySet[Patient]) -> QuerySet[Any]:
     doses = Prefetch(
-        "session__administrations", queryset=Administration.objects.filter(voided_at__isnull=True)
+        "session__administrations",
+        queryset=Administration.objects.filter(voided_at__isnull=True).only(
+            "public_id", "started_at", "session"
+        ),
     )
-    return _of(AdverseEvent, clinic, patients, "session", "recorded_by").prefetch_related(doses)
+    read = ("kind", "description", "severity", "serious", "outcome", "occurred_at", "created_at")
+    return _of(
+        AdverseEvent, clinic, patients, *read, "session__public_id", *_staff("recorded_by")
+    ).prefetch_related(doses)
 
 
 def _reading_source(suffix: str, kind: str, *present: str) -> Source:

@@ -3,12 +3,12 @@ the page, the CSV and the tests read the same figures."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Case, CharField, QuerySet, Value, When
+from django.db.models import Case, CharField, Value, When
 
 from kapflow.clinics.models import Clinic
 from kapflow.dosing.models import EventKind
@@ -72,15 +72,12 @@ OUTCOME_COLUMNS = (
 )
 
 
-def _grouped(
-    courses: QuerySet[Any], column: str, labels: Callable[[Any], str], minimum: int
-) -> list[tuple[Any, ...]]:
-    # The groups present, as the database's DISTINCT (not a walk over every course).
-    values = sorted(courses.order_by().values_list(column, flat=True).distinct(), key=labels)
-    return [
-        _outcome_row(labels(v), queries.outcome_counts(courses.filter(**{column: v})), minimum)
-        for v in values
-    ]
+def _grouped(courses: list[dict[str, Any]], column: str, minimum: int) -> list[tuple[Any, ...]]:
+    """A row per value of ``column`` among the courses (read once by ``queries.outcome_rows``)."""
+    groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for course in courses:
+        groups[course[column]].append(course)
+    return [_outcome_row(str(v), queries.tally(groups[v]), minimum) for v in sorted(groups, key=str)]
 
 
 def _session_band_expr() -> Case:
@@ -103,10 +100,11 @@ def _dose_band_expr() -> Case:
 def build(clinic: Clinic, start: datetime, end: datetime) -> Dashboard:
     minimum = clinic.report_min_group
     board = Dashboard(clinic=clinic, start=start, end=end, minimum=minimum)
-    courses = queries.course_population(clinic, start, end).annotate(
+    population = queries.course_population(clinic, start, end).annotate(
         session_band=_session_band_expr(), dose_band=_dose_band_expr()
     )
-    overall = queries.outcome_counts(courses)
+    courses = queries.outcome_rows(population, "route", "sessions_held", "session_band", "dose_band")
+    overall = queries.tally(courses)
     sessions = queries.sessions_in(clinic, start, end)
     session_count = sessions.count()
     board.headline = {
@@ -123,7 +121,7 @@ def build(clinic: Clinic, start: datetime, end: datetime) -> Dashboard:
             OUTCOME_COLUMNS,
             [
                 _outcome_row("All courses", overall, minimum),
-                *_grouped(courses, "route", str, minimum),
+                *_grouped(courses, "route", minimum),
             ],
             note=f"Response: {stats.RESPONSE_SOURCE}. Remission: {stats.REMISSION_SOURCE}. "
             "Baseline: the last score before the course's first dosing session; courses without one "
@@ -137,7 +135,7 @@ def build(clinic: Clinic, start: datetime, end: datetime) -> Dashboard:
             "By number of dosing sessions held",
             OUTCOME_COLUMNS,
             # Courses still in their first session have none held yet: in "All courses" only.
-            _grouped(courses.filter(sessions_held__gte=1), "session_band", str, minimum),
+            _grouped([c for c in courses if c["sessions_held"] >= 1], "session_band", minimum),
         )
     )
     board.tables.append(
@@ -145,7 +143,7 @@ def build(clinic: Clinic, start: datetime, end: datetime) -> Dashboard:
             "by_dose",
             "By dose band (largest first dose per kilogram)",
             OUTCOME_COLUMNS,
-            _grouped(courses, "dose_band", str, minimum),
+            _grouped(courses, "dose_band", minimum),
         )
     )
     events = queries.events_by_kind(clinic, start, end)

@@ -3,10 +3,15 @@
 Each function takes the clinic and a period [start, end) and answers plain numbers; the pure
 ``stats`` module turns them into rates with intervals. The course population of a period is
 the courses with a first dose given in it.
+
+One figure is read as rows and counted here instead (issue #12, the dashboard under a
+second): a course's scores are correlated subqueries, which an aggregate evaluates again for
+every filter that names them, so the population is read once (``outcome_rows``) and tallied.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,6 +22,7 @@ from django.db.models import (
     Avg,
     Count,
     DateField,
+    DateTimeField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -120,35 +126,49 @@ class OutcomeCounts:
     gad_mean_change: float | None
 
 
+SCORES = ("phq_base", "phq_latest", "gad_base", "gad_latest")
+
+
+def outcome_rows(courses: QuerySet[Any], *columns: str) -> list[dict[str, Any]]:
+    """The courses' scores (and ``columns``) in one query, to tally and group in Python."""
+    return list(courses.order_by().values(*SCORES, *columns))
+
+
 def outcome_counts(courses: QuerySet[Any]) -> OutcomeCounts:
-    both = Q(phq_base__isnull=False, phq_latest__isnull=False)
-    gad_both = Q(gad_base__isnull=False, gad_latest__isnull=False)
-    totals = courses.annotate(
-        phq_change=F("phq_latest") - F("phq_base"),
-        phq_latest_twice=F("phq_latest") * 2,
-        gad_change=F("gad_latest") - F("gad_base"),
-    ).aggregate(
-        courses=Count("pk"),
-        with_baseline=Count("pk", filter=Q(phq_base__isnull=False)),
-        response_eligible=Count("pk", filter=both & Q(phq_base__gt=9)),
-        responders=Count("pk", filter=both & Q(phq_base__gt=9, phq_latest_twice__lte=F("phq_base"))),
-        remission_eligible=Count("pk", filter=both),
-        remitters=Count("pk", filter=both & Q(phq_latest__lt=5)),
-        phq_mean_change=Avg("phq_change", filter=both),
-        gad_eligible=Count("pk", filter=gad_both),
-        gad_mean_change=Avg("gad_change", filter=gad_both),
-    )
+    return tally(outcome_rows(courses))
+
+
+def tally(rows: Iterable[Mapping[str, Any]]) -> OutcomeCounts:
+    """Response, remission and mean change of courses read by ``outcome_rows``."""
+    courses = with_baseline = response_eligible = responders = remitters = 0
+    phq_changes: list[int] = []  # of the courses with a baseline and a later score
+    gad_changes: list[int] = []
+    for row in rows:
+        courses += 1
+        base, latest = row["phq_base"], row["phq_latest"]
+        if base is not None:
+            with_baseline += 1
+        if base is not None and latest is not None:
+            phq_changes.append(latest - base)
+            if latest < 5:
+                remitters += 1
+            if base > 9:
+                response_eligible += 1
+                if latest * 2 <= base:
+                    responders += 1
+        if row["gad_base"] is not None and row["gad_latest"] is not None:
+            gad_changes.append(row["gad_latest"] - row["gad_base"])
     return OutcomeCounts(
-        courses=totals["courses"],
-        with_baseline=totals["with_baseline"],
-        without_baseline=totals["courses"] - totals["with_baseline"],
-        response_eligible=totals["response_eligible"],
-        responders=totals["responders"],
-        remission_eligible=totals["remission_eligible"],
-        remitters=totals["remitters"],
-        phq_mean_change=float(totals["phq_mean_change"]) if totals["phq_mean_change"] is not None else None,
-        gad_eligible=totals["gad_eligible"],
-        gad_mean_change=float(totals["gad_mean_change"]) if totals["gad_mean_change"] is not None else None,
+        courses=courses,
+        with_baseline=with_baseline,
+        without_baseline=courses - with_baseline,
+        response_eligible=response_eligible,
+        responders=responders,
+        remission_eligible=len(phq_changes),
+        remitters=remitters,
+        phq_mean_change=sum(phq_changes) / len(phq_changes) if phq_changes else None,
+        gad_eligible=len(gad_changes),
+        gad_mean_change=sum(gad_changes) / len(gad_changes) if gad_changes else None,
     )
 
 
@@ -232,31 +252,29 @@ def integration_on_time(clinic: Clinic, start: datetime, end: datetime) -> dict[
     on the session's local day or within the clinic's due days after it."""
     zone = ZoneInfo(clinic.time_zone)
     due = Value(timedelta(days=clinic.integration_due_days), output_field=DurationField())
+    checked_in = ExpressionWrapper(OuterRef("checked_in_at"), output_field=DateTimeField())
+    session_day = TruncDate(checked_in, tzinfo=zone)
     # Days added to the local date, not hours to the moment: across a daylight-saving change
     # 72 hours after 23:30 is not three days later on the calendar.
-    last = ExpressionWrapper(F("session_day") + due, output_field=DateField())
+    last = ExpressionWrapper(session_day + due, output_field=DateField())
+    # Worked out in the lookup only, where the visits' index bounds it once per session (on
+    # SQLite each day is a Python function call: not selected, not compared per visit).
     visit = Visit.objects.filter(
         course=OuterRef("course"),
         kind=VisitKind.INTEGRATION,
         voided_at__isnull=True,
-        happened_on__gte=OuterRef("session_day"),
-        happened_on__lte=OuterRef("due_day"),
+        happened_on__gte=session_day,
+        happened_on__lte=last,
     )
-    sessions = (
-        sessions_in(clinic, start, end)
-        .filter(status=SessionStatus.DISCHARGED)
-        .annotate(session_day=TruncDate("checked_in_at", tzinfo=zone))
-        .annotate(due_day=last)
-        .annotate(integrated=Exists(visit))
-    )
-    return sessions.aggregate(sessions=Count("pk"), on_time=Count("pk", filter=Q(integrated=True)))
+    sessions = sessions_in(clinic, start, end).filter(status=SessionStatus.DISCHARGED)
+    return sessions.aggregate(sessions=Count("pk"), on_time=Count("pk", filter=Exists(visit)))
 
 
 def measures_on_time(clinic: Clinic, start: datetime, end: datetime) -> dict[str, int]:
     """Questionnaires due in the period: answered, and answered within a week of due."""
     answered_soon = MeasureResponse.objects.filter(
         request=OuterRef("pk"),
-        answered_at__lte=F("request__due_at") + Value(ON_TIME, output_field=DurationField()),
+        answered_at__lte=OuterRef("due_at") + Value(ON_TIME, output_field=DurationField()),
     )
     requests = MeasureRequest.objects.filter(clinic=clinic, due_at__gte=start, due_at__lt=end).exclude(
         status=RequestStatus.CANCELLED

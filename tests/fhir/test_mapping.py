@@ -280,6 +280,23 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(world, rich, monkeypa
     assert queries(Patient.objects.filter(clinic=world.demo)) == jordan_only
 
 
+def test_building_a_resource_reads_only_what_its_rows_loaded(world, rich):
+    """Each source loads only the columns its builder reads (``mapping.RECORD`` and the source's
+    own list): a builder reading anything else would query once per row of an export."""
+    patients = Patient.objects.filter(clinic=world.demo)
+    known = mapping.instruments(world.demo)
+    known.get("phq9", "1")  # the clinic's uploaded instruments are read once, before any row
+    for resource_type in mapping.RESOURCE_TYPES[:3] + mapping.RESOURCE_TYPES[4:]:  # not Questionnaire
+        for source in mapping.sources(resource_type):
+            name = f"{resource_type} from {source.model.__name__} {source.suffix}"
+            rows = list(source.rows(world.demo, patients))
+            assert rows, f"{name}: no row to build"
+            with CaptureQueriesContext(connection) as built:
+                for row in rows:
+                    source.build(row, world.demo, known)
+            assert not built.captured_queries, f"{name}: {built.captured_queries[0]['sql']}"
+
+
 def test_resource_finds_one_by_id_in_its_clinic_only(world, rich):
     found, patient = mapping.resource("Observation", world.demo, f"{rich.vitals.public_id}-spo2")
     assert found["valueQuantity"]["value"] == 97 and patient == world.patient
