@@ -25,21 +25,12 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from typing import Any
 
+from dashboard import _setup  # beside this script: the same database options
+
 FLAT = 1.10  # the whole clinic's peak RSS may be at most this times the cohort's
-
-
-def _setup(args: argparse.Namespace) -> None:
-    os.environ["KAPFLOW_DATA_DIR"] = args.data_dir or tempfile.mkdtemp(prefix="kapflow-bench-")
-    if args.database_url:
-        os.environ["DATABASE_URL"] = args.database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapflow.settings")
-    import django
-
-    django.setup()
 
 
 def _rss_mb() -> float:
